@@ -1,0 +1,70 @@
+"""Run the assistant: `python -m bot` (Telegram long polling when TELEGRAM_BOT_TOKEN is set, otherwise a
+local console chat through the same handlers), `python -m bot --console` to force the console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+
+from .app import build_application, build_services, close_services
+from .config import Settings
+from .console import ConsolePrinter, run_console
+from .offline import OfflineBotApi
+
+log = logging.getLogger("bot")
+
+
+def _configure_logging(level: str, quiet: bool) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if quiet:  # the console chat shows the conversation; only problems go to the log
+        logging.getLogger().setLevel(logging.WARNING)
+
+
+async def _console(settings: Settings) -> None:
+    services = await build_services(settings)
+    printer = ConsolePrinter()
+    api = OfflineBotApi(on_call=printer)
+    application = build_application(settings, services, request=api, rate_limit=False)
+    try:
+        await run_console(application, api, printer, settings.default_language)
+    finally:
+        await close_services(services)
+
+
+def _polling(settings: Settings) -> None:
+    services = asyncio.run(build_services(settings))
+
+    async def _close(_application) -> None:  # type: ignore[no-untyped-def]
+        await close_services(services)
+
+    application = build_application(settings, services)
+    application.post_shutdown = _close
+    log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser.add_argument("--console", action="store_true", help="local console chat even if a token is set")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    console = args.console or not settings.token
+    _configure_logging(settings.log_level, quiet=console)
+    if console:
+        asyncio.run(_console(settings))
+    else:
+        _polling(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The composition root: the one place that builds and wires everything together.
+
+`build_services()` loads the knowledge base, opens the database (running migrations) and creates the NLU
+client and the lexical matcher; `build_application()` creates the PTB Application around those services.
+Tests and the console chat call the same two functions with an offline Bot API request object.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+import handlers
+from handlers.common import SERVICES_KEY
+from knowledge.language import LanguageDetector
+from knowledge.loader import load_knowledge_base
+from knowledge.matcher import LexicalMatcher
+
+from .config import Settings
+from .db.database import create_engine, create_session_factory, migrate
+from .db.uow import uow_factory
+from .i18n import LANGUAGES, Translator
+from .nlu_client import RasaNluClient
+from .qa import QAService, Thresholds
+from .services import Services
+
+log = logging.getLogger(__name__)
+
+OFFLINE_TOKEN = "0:offline"
+COMMANDS = ("start", "help", "language", "topics")
+
+
+async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
+    kb = load_knowledge_base(settings.knowledge_dir)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    nlu = (
+        RasaNluClient(
+            settings.nlu_url,
+            settings.nlu_token.get_secret_value() if settings.nlu_token else None,
+            timeout=settings.nlu_timeout,
+        )
+        if use_nlu
+        else None
+    )
+    qa = QAService(
+        kb,
+        nlu,
+        LexicalMatcher(kb),
+        LanguageDetector(kb),
+        rasa_thresholds=Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold),
+        lexical_thresholds=Thresholds(settings.lexical_answer_threshold, settings.lexical_suggest_threshold),
+    )
+    services = Services(
+        settings=settings,
+        kb=kb,
+        qa=qa,
+        texts=Translator(default=settings.default_language),
+        uow=uow_factory(create_session_factory(engine)),
+        nlu=nlu,
+        engine=engine,
+    )
+    return services
+
+
+async def close_services(services: Services) -> None:
+    if services.nlu is not None:
+        await services.nlu.aclose()
+    if services.engine is not None:
+        await services.engine.dispose()
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu in lv (also the default for other languages), en and ru."""
+    texts: Translator = application.bot_data[SERVICES_KEY].texts
+    for language in LANGUAGES:
+        commands = [BotCommand(name, texts(language, f"commands.{name}")) for name in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=language)
+        if language == texts.default:
+            await application.bot.set_my_commands(commands)
+
+
+def build_application(
+    settings: Settings,
+    services: Services,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or OFFLINE_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(register_commands)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    handlers.register(application)
+    return application

@@ -1,0 +1,60 @@
+"""Settings from the environment or `.env` (documented, with defaults, in `.env.example`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_DIR / 'data' / 'assistant.db'}"
+
+    nlu_url: str = "http://127.0.0.1:5005"
+    nlu_token: SecretStr | None = None
+    nlu_timeout: float = Field(default=1.5, gt=0, le=1.5)
+    # Confidence needed to answer directly; below it the bot asks "did you mean". Chosen from the held-out
+    # precision/coverage curve (docs/nlu-evaluation.md); the two engines' scores are on different scales.
+    nlu_answer_threshold: float = Field(default=0.60, ge=0, le=1)
+    lexical_answer_threshold: float = Field(default=0.55, ge=0, le=1)
+    # Below this the best guess is not worth offering at all: the question is treated as not covered.
+    nlu_suggest_threshold: float = Field(default=0.15, ge=0, le=1)
+    lexical_suggest_threshold: float = Field(default=0.25, ge=0, le=1)
+
+    knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
+    default_language: str = "lv"
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """ADMIN_IDS=123,456 (commas and/or spaces); a wrong id fails at start with a clear message."""
+        if isinstance(value, str):
+            parts = [part for part in value.replace(",", " ").split() if part]
+            try:
+                return frozenset(int(part) for part in parts)
+            except ValueError as exc:
+                raise ValueError(f"ADMIN_IDS must be comma-separated numeric Telegram user ids, got {value!r}") from exc
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("lv", "en", "ru"):
+            raise ValueError("DEFAULT_LANGUAGE must be lv, en or ru")
+        return value
+
+    @property
+    def token(self) -> str | None:
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

@@ -1,0 +1,115 @@
+"""Client of the Rasa NLU server (`rasa run --enable-api`, `POST /model/parse`).
+
+Rasa runs in its own process and venv (it pins Python 3.10 and old libraries). This client never lets
+Rasa's state hurt the chat: every call has a hard timeout (≤ 1.5 s), and after a failure the client stops
+calling Rasa for a short cool-down, so users get the lexical matcher's answer at once instead of waiting
+for a timeout on every message. After the cool-down the next question probes Rasa again; when it answers,
+the client logs the recovery and uses it again. Changes of state are logged once, not per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_FOR_NLU = 500  # characters; longer questions are cut before parsing (the model never saw longer)
+
+
+class NluUnavailable(RuntimeError):
+    """Rasa is down, loading, too slow or answered nonsense."""
+
+
+@dataclass(frozen=True)
+class IntentScore:
+    intent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class NluResult:
+    ranking: tuple[IntentScore, ...]
+
+    @property
+    def top(self) -> IntentScore | None:
+        return self.ranking[0] if self.ranking else None
+
+
+class RasaNluClient:
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        timeout: float = 1.5,
+        cooldown: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._cooldown = cooldown
+        self._clock = clock
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
+        self._down_until = 0.0
+        self._healthy: bool | None = None  # None: not tried yet
+
+    @property
+    def healthy(self) -> bool | None:
+        return self._healthy
+
+    def _params(self) -> dict[str, str]:
+        return {"token": self._token} if self._token else {}
+
+    async def parse(self, text: str) -> NluResult:
+        if self._clock() < self._down_until:
+            raise NluUnavailable("cooling down after a failure")
+        try:
+            response = await self._client.post(
+                f"{self._url}/model/parse", json={"text": text[:MAX_TEXT_FOR_NLU]}, params=self._params()
+            )
+            response.raise_for_status()
+            result = self._read(response.json())
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            self._mark_down(exc)
+            raise NluUnavailable(str(exc) or type(exc).__name__) from exc
+        if self._healthy is not True:
+            log.info("NLU server at %s answers: using Rasa", self._url)
+        self._healthy = True
+        return result
+
+    @staticmethod
+    def _read(payload: dict) -> NluResult:
+        ranking = payload.get("intent_ranking") or ([payload["intent"]] if payload.get("intent") else [])
+        scores = tuple(
+            IntentScore(str(item["name"]), float(item["confidence"])) for item in ranking if item.get("name")
+        )
+        if not scores:
+            raise ValueError("no intent in the NLU response (is a model loaded?)")
+        return NluResult(scores)
+
+    def _mark_down(self, exc: Exception) -> None:
+        self._down_until = self._clock() + self._cooldown
+        if self._healthy is not False:
+            log.warning(
+                "NLU server at %s unavailable (%s): answering with the lexical matcher (degraded mode)",
+                self._url,
+                type(exc).__name__,
+            )
+        self._healthy = False
+
+    async def ready(self) -> bool:
+        """True when the server is up and has a model loaded (GET /status)."""
+        try:
+            response = await self._client.get(f"{self._url}/status", params=self._params())
+            return response.status_code == 200 and bool(response.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,64 @@
+"""Telegram handlers: they translate between Telegram updates and the Telegram-free logic in `bot/`.
+
+`register()` is the one list of what the bot reacts to, in order. Group 0 holds commands and buttons; the
+free-text Q&A handler and the catch-alls come last, so features that need a user's text first (e.g. a survey
+question waiting for a free-text answer) register in an earlier group and stop further handling.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from . import commands, keyboards, qa
+from .errors import on_error
+
+QA_GROUP = 10
+FALLBACK_GROUP = 20
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """All Q&A buttons: parse the data strictly, then dispatch; anything else is a stale/forged button."""
+    callback = keyboards.parse(update.callback_query.data if update.callback_query else None)
+    if callback is None:
+        await qa.stale(update, context)
+        return
+    args = callback.args
+    match callback.verb:
+        case "lang":
+            await commands.on_language(update, context, *args)
+        case "menu":
+            await commands.on_menu(update, context, *args)
+        case "topics":
+            await commands.on_topics(update, context)
+        case "category":
+            await commands.on_category(update, context, *args)
+        case "entry":
+            await commands.on_entry(update, context, *args)
+        case "pick":
+            await qa.on_pick(update, context, *args)
+        case "none":
+            await qa.on_none(update, context, *args)
+        case "rate":
+            await qa.on_rate(update, context, *args)
+        case "handoff":
+            await qa.on_handoff(update, context, *args)
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("start", commands.start, filters=private))
+    application.add_handler(CommandHandler("help", commands.help_command, filters=private))
+    application.add_handler(CommandHandler("language", commands.language_command, filters=private))
+    application.add_handler(CommandHandler("topics", commands.topics, filters=private))
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
+        group=QA_GROUP,
+    )
+    application.add_handler(CallbackQueryHandler(on_callback), group=FALLBACK_GROUP)
+    application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command), group=FALLBACK_GROUP)
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, commands.non_text),
+        group=FALLBACK_GROUP,
+    )
+    application.add_error_handler(on_error)

@@ -1,0 +1,187 @@
+"""Load and validate the knowledge base from `knowledge/data/`.
+
+Every problem becomes a `KnowledgeBaseError` whose message names the file, the entry and the field,
+so a staff member who edits a YAML file by hand sees exactly what to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .schema import (
+    META_INTENTS,
+    EntriesFile,
+    Entry,
+    HeldOutFile,
+    HeldOutItem,
+    MetaFile,
+    MetaIntent,
+    Taxonomy,
+)
+from .text import fold
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
+DEFAULT_HELDOUT_FILE = PACKAGE_DIR / "eval" / "heldout.yaml"
+
+
+class KnowledgeBaseError(ValueError):
+    """The knowledge base files are broken; the message says where."""
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    taxonomy: Taxonomy
+    entries: dict[str, Entry]
+    meta: dict[str, MetaIntent]
+    files: dict[str, Path] = field(default_factory=dict)  # entry id -> file it came from
+
+    @property
+    def intents(self) -> list[str]:
+        """Every intent the NLU knows: the entry ids, then the meta intents."""
+        return [*self.entries, *self.meta]
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
+
+    def by_category(self, category: str) -> list[Entry]:
+        return [entry for entry in self.entries.values() if entry.category == category]
+
+    def examples(self, intent: str) -> list[tuple[str, str]]:
+        """(language, text) pairs for an entry or a meta intent."""
+        item = self.entries.get(intent) or self.meta.get(intent)
+        return item.examples.all() if item else []
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise KnowledgeBaseError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise KnowledgeBaseError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _describe(raw: Any, loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic error location into 'entry #3 'fact_budget', field examples.lv'."""
+    parts = list(loc)
+    where = ""
+    if len(parts) >= 2 and parts[0] in ("entries", "intents", "items") and isinstance(parts[1], int):
+        kind = {"entries": "entry", "intents": "intent", "items": "item"}[parts[0]]
+        index = parts[1]
+        ident = None
+        try:
+            item = raw[parts[0]][index]
+            ident = item.get("id") or item.get("text")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        where = f"{kind} #{index + 1}" + (f" '{ident}'" if ident else "") + ": "
+        parts = parts[2:]
+    field_name = ".".join(str(part) for part in parts) or "(top level)"
+    return f"{where}field {field_name}"
+
+
+def _validate(model: type[BaseModel], raw: Any, path: Path) -> Any:
+    if raw is None:
+        raise KnowledgeBaseError(f"{path}: the file is empty")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [f"{_describe(raw, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()]
+        raise KnowledgeBaseError(f"{path}: " + "; ".join(problems)) from exc
+
+
+def load_knowledge_base(data_dir: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBase:
+    data_dir = Path(data_dir)
+    taxonomy_path = data_dir / "taxonomy.yaml"
+    taxonomy: Taxonomy = _validate(Taxonomy, _read_yaml(taxonomy_path), taxonomy_path)
+
+    entries: dict[str, Entry] = {}
+    files: dict[str, Path] = {}
+    entry_files = sorted((data_dir / "entries").glob("*.yaml"))
+    if not entry_files:
+        raise KnowledgeBaseError(f"{data_dir / 'entries'}: no entry files (*.yaml) found")
+    for path in entry_files:
+        parsed: EntriesFile = _validate(EntriesFile, _read_yaml(path), path)
+        for entry in parsed.entries:
+            if entry.id in entries:
+                raise KnowledgeBaseError(
+                    f"{path}: entry '{entry.id}': field id: duplicate, already defined in {files[entry.id]}"
+                )
+            if entry.id in META_INTENTS:
+                raise KnowledgeBaseError(f"{path}: entry '{entry.id}': field id: clashes with a meta intent")
+            if entry.category not in taxonomy.categories:
+                raise KnowledgeBaseError(
+                    f"{path}: entry '{entry.id}': field category: unknown category '{entry.category}'"
+                )
+            if entry.source not in taxonomy.sections:
+                raise KnowledgeBaseError(
+                    f"{path}: entry '{entry.id}': field source: unknown section '{entry.source}'"
+                )
+            entries[entry.id] = entry
+            files[entry.id] = path
+
+    meta_path = data_dir / "meta.yaml"
+    meta_file: MetaFile = _validate(MetaFile, _read_yaml(meta_path), meta_path)
+    meta = {intent.id: intent for intent in meta_file.intents}
+    missing = [name for name in META_INTENTS if name not in meta]
+    if missing:
+        raise KnowledgeBaseError(f"{meta_path}: missing meta intents: {', '.join(missing)}")
+    for intent_id in meta:
+        files[intent_id] = meta_path
+
+    for entry in entries.values():
+        for related in entry.related:
+            if related not in entries:
+                raise KnowledgeBaseError(
+                    f"{files[entry.id]}: entry '{entry.id}': field related: unknown entry id '{related}'"
+                )
+
+    kb = KnowledgeBase(taxonomy=taxonomy, entries=entries, meta=meta, files=files)
+    _check_examples_unambiguous(kb)
+    return kb
+
+
+def _check_examples_unambiguous(kb: KnowledgeBase) -> None:
+    """The same question taught as two different intents would make the model contradict itself."""
+    seen: dict[str, str] = {}
+    for intent in kb.intents:
+        for language, text in kb.examples(intent):
+            key = fold(text)
+            owner = seen.get(key)
+            if owner is not None and owner != intent:
+                raise KnowledgeBaseError(
+                    f"{kb.files[intent]}: entry '{intent}': field examples.{language}: "
+                    f"'{text}' is also an example of '{owner}' ({kb.files[owner]})"
+                )
+            seen[key] = intent
+
+
+def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | None = None) -> list[HeldOutItem]:
+    """The held-out evaluation set; with `kb`, also checks labels exist and no item leaked into training."""
+    path = Path(path)
+    items: list[HeldOutItem] = _validate(HeldOutFile, _read_yaml(path), path).items
+    if kb is not None:
+        training = {fold(text) for intent in kb.intents for _, text in kb.examples(intent)}
+        for number, item in enumerate(items, start=1):
+            if item.intent not in kb.entries and item.intent not in kb.meta:
+                raise KnowledgeBaseError(f"{path}: item #{number} '{item.text}': field intent: unknown '{item.intent}'")
+            if fold(item.text) in training:
+                raise KnowledgeBaseError(
+                    f"{path}: item #{number} '{item.text}': field text: also a training example (leak)"
+                )
+    return items
+
+
+def iter_training_examples(kb: KnowledgeBase) -> Iterable[tuple[str, str, str]]:
+    """(intent, language, text) for every training example."""
+    for intent in kb.intents:
+        for language, text in kb.examples(intent):
+            yield intent, language, text

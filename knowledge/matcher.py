@@ -1,0 +1,109 @@
+"""In-process lexical matcher over the knowledge base: the bot's answer engine when Rasa is down.
+
+It needs no model and starts in well under a second, so the assistant never goes silent. Method:
+spaCy's rule-based tokenizers (lv for Latin script, ru for Cyrillic) → folded tokens (lower case, no
+diacritics) → stop words of lv/en/ru dropped → features = the token's 5-letter prefix (a crude stemmer
+that copes with Latvian and Russian endings: "budžets", "budžetu", "budzeta" share "budze") plus
+character 4-grams (typos) → TF-IDF → cosine similarity to every example question. An intent scores the
+best similarity of its examples. Scores are comparable only with this matcher's own threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from .loader import KnowledgeBase
+from .text import fold, script_of
+
+STEM_LENGTH = 5
+CHAR_NGRAM = 4
+CHAR_NGRAM_WEIGHT = 0.35
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent: str
+    score: float
+
+
+class _Tokenizers:
+    """spaCy blank tokenizers and stop words, loaded once (≈ 0.3 s)."""
+
+    @cached_property
+    def _nlp(self) -> dict[str, object]:
+        import spacy
+
+        return {language: spacy.blank(language) for language in ("lv", "en", "ru")}
+
+    @cached_property
+    def stop_words(self) -> frozenset[str]:
+        return frozenset(fold(word) for nlp in self._nlp.values() for word in nlp.Defaults.stop_words)
+
+    def tokens(self, text: str) -> list[str]:
+        nlp = self._nlp["ru" if script_of(text) == "cyrillic" else "lv"]
+        return [fold(token.text) for token in nlp.tokenizer(text) if token.is_alpha or token.is_digit]
+
+
+_TOKENIZERS = _Tokenizers()
+
+
+def features(text: str) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    tokens = _TOKENIZERS.tokens(text)
+    content = [token for token in tokens if token not in _TOKENIZERS.stop_words] or tokens
+    for token in content:
+        counts["w:" + token[:STEM_LENGTH]] += 1.0
+        padded = f" {token} "
+        for start in range(max(1, len(padded) - CHAR_NGRAM + 1)):
+            counts["c:" + padded[start : start + CHAR_NGRAM]] += CHAR_NGRAM_WEIGHT
+    return counts
+
+
+class LexicalMatcher:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        documents: list[tuple[str, Counter[str]]] = []
+        for intent in kb.intents:
+            for _, text in kb.examples(intent):
+                documents.append((intent, features(text)))
+            entry = kb.entry(intent)
+            if entry is not None:  # titles are good, short descriptions of an entry too
+                for language in ("lv", "en", "ru"):
+                    documents.append((intent, features(entry.title.get(language))))
+        document_frequency: Counter[str] = Counter()
+        for _, counts in documents:
+            document_frequency.update(counts.keys())
+        total = len(documents)
+        self._idf = {feature: math.log((1 + total) / (1 + df)) + 1.0 for feature, df in document_frequency.items()}
+        self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._owners: list[str] = []
+        for number, (intent, counts) in enumerate(documents):
+            vector = self._weigh(counts)
+            self._owners.append(intent)
+            for feature, weight in vector.items():
+                self._index[feature].append((number, weight))
+
+    def _weigh(self, counts: Counter[str]) -> dict[str, float]:
+        vector = {
+            feature: (1.0 + math.log(count) if count > 1 else count) * self._idf.get(feature, 0.0)
+            for feature, count in counts.items()
+        }
+        norm = math.sqrt(sum(weight * weight for weight in vector.values())) or 1.0
+        return {feature: weight / norm for feature, weight in vector.items() if weight}
+
+    def rank(self, text: str, limit: int = 10) -> list[Candidate]:
+        """Intents ordered by similarity, best first; empty when nothing overlaps at all."""
+        query = self._weigh(features(text))
+        scores: dict[int, float] = defaultdict(float)
+        for feature, weight in query.items():
+            for number, doc_weight in self._index.get(feature, ()):
+                scores[number] += weight * doc_weight
+        best: dict[str, float] = {}
+        for number, score in scores.items():
+            intent = self._owners[number]
+            if score > best.get(intent, 0.0):
+                best[intent] = score
+        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
+        return [Candidate(intent, round(min(score, 1.0), 4)) for intent, score in ranked]

@@ -1,0 +1,121 @@
+"""The knowledge-base schema: what an entry, a meta intent and the taxonomy must look like.
+
+Validation happens at load time so that a broken YAML edit is caught by `make test` / at bot start with
+a message that names the file, the entry and the field — never as a confusing failure later.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from .text import LANGUAGES
+
+MIN_EXAMPLES_PER_LANGUAGE = 10
+MAX_TITLE_LENGTH = 40
+META_INTENTS: tuple[str, ...] = (
+    "greet",
+    "thanks",
+    "goodbye",
+    "help",
+    "bot_challenge",
+    "human_handoff",
+    "out_of_scope",
+)
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    """One text in each supported language."""
+
+    lv: NonEmpty
+    en: NonEmpty
+    ru: NonEmpty
+
+    def get(self, language: str) -> str:
+        return getattr(self, language if language in LANGUAGES else "lv")
+
+
+class Title(Localized):
+    lv: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_LENGTH)]
+    en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_LENGTH)]
+    ru: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_LENGTH)]
+
+
+ExampleList = Annotated[list[NonEmpty], Field(min_length=MIN_EXAMPLES_PER_LANGUAGE)]
+
+
+class Examples(_Strict):
+    """Example questions per language; the NLU model and the lexical matcher learn from these."""
+
+    lv: ExampleList
+    en: ExampleList
+    ru: ExampleList
+
+    def all(self) -> list[tuple[str, str]]:
+        return [(lang, text) for lang in LANGUAGES for text in getattr(self, lang)]
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError("must be ascii snake_case, 2-40 characters, starting with a letter")
+    return value
+
+
+class Entry(_Strict):
+    """One answerable topic of the presentation."""
+
+    id: str
+    category: NonEmpty
+    source: NonEmpty
+    title: Title
+    answer: Localized
+    examples: Examples
+    related: list[str] = Field(default_factory=list)
+
+    _valid_id = field_validator("id")(_check_id)
+
+
+class MetaIntent(_Strict):
+    """A conversational intent (greet, out_of_scope, ...): examples only, the reply is a bot text."""
+
+    id: str
+    examples: Examples
+
+    @field_validator("id")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in META_INTENTS:
+            raise ValueError(f"unknown meta intent; expected one of {', '.join(META_INTENTS)}")
+        return value
+
+
+class EntriesFile(_Strict):
+    entries: list[Entry]
+
+
+class MetaFile(_Strict):
+    intents: list[MetaIntent]
+
+
+class Taxonomy(_Strict):
+    sections: dict[str, Localized]
+    categories: dict[str, Localized]
+
+
+class HeldOutItem(_Strict):
+    text: NonEmpty
+    lang: Annotated[str, StringConstraints(pattern=r"^(lv|lv_ascii|en|ru)$")]
+    intent: NonEmpty
+
+
+class HeldOutFile(_Strict):
+    items: list[HeldOutItem]
