@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     console = args.console or not settings.token
     _configure_logging(settings.log_level, quiet=console)
     if console:
-        asyncio.run(_console(settings))
+        try:
+            asyncio.run(_console(settings))
+        except KeyboardInterrupt:
+            pass
     else:
         _polling(settings)
     return 0

@@ -1,4 +1,8 @@
-"""User-facing texts, from `bot/locales/{lv,en,ru}.yaml` — never written in handler code."""
+"""User-facing texts, from `bot/locales/<lv|en|ru>/*.yaml` — never written in handler code.
+
+Each feature keeps its texts in its own file (qa.yaml, surveys.yaml, staff.yaml…); the files of a language
+are merged, and a key defined twice is an error (two features must not fight over one text).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +31,15 @@ class Translator:
         self.default = default
         self.texts: dict[str, dict[str, str]] = {}
         for language in LANGUAGES:
-            path = locales_dir / f"{language}.yaml"
-            with path.open(encoding="utf-8") as handle:
-                self.texts[language] = _flatten(yaml.safe_load(handle) or {})
+            merged: dict[str, str] = {}
+            for path in sorted((locales_dir / language).glob("*.yaml")):
+                with path.open(encoding="utf-8") as handle:
+                    texts = _flatten(yaml.safe_load(handle) or {})
+                clash = set(texts) & set(merged)
+                if clash:
+                    raise ValueError(f"{path}: keys defined in another locale file too: {', '.join(sorted(clash))}")
+                merged.update(texts)
+            self.texts[language] = merged
 
     def __call__(self, language: str | None, key: str, **values: Any) -> str:
         """The text `key` in `language` (default language if unknown); placeholders filled with `values`."""

@@ -13,8 +13,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from . import commands, keyboards, qa
 from .errors import on_error
 
-QA_GROUP = 10
-FALLBACK_GROUP = 20
+# Handlers in one group are tried in order and only the first that matches runs; groups run one after
+# another. Features that may need a user's message *before* Q&A sees it (a survey waiting for a free-text
+# answer) register in INTERCEPT_GROUP and raise ApplicationHandlerStop when they consumed it. Everything
+# else lives in MAIN_GROUP, with the catch-alls (unknown command, stale button, non-text) registered last.
+INTERCEPT_GROUP = 0
+MAIN_GROUP = 1
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,18 +51,17 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("start", commands.start, filters=private))
-    application.add_handler(CommandHandler("help", commands.help_command, filters=private))
-    application.add_handler(CommandHandler("language", commands.language_command, filters=private))
-    application.add_handler(CommandHandler("topics", commands.topics, filters=private))
-    application.add_handler(
+    main = [
+        CommandHandler("start", commands.start, filters=private),
+        CommandHandler("help", commands.help_command, filters=private),
+        CommandHandler("language", commands.language_command, filters=private),
+        CommandHandler("topics", commands.topics, filters=private),
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
-        group=QA_GROUP,
-    )
-    application.add_handler(CallbackQueryHandler(on_callback), group=FALLBACK_GROUP)
-    application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command), group=FALLBACK_GROUP)
-    application.add_handler(
-        MessageHandler(private & ~filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, commands.non_text),
-        group=FALLBACK_GROUP,
-    )
+    ]
+    catch_alls = [
+        CallbackQueryHandler(on_callback),  # Q&A buttons, and the "stale button" answer for anything else
+        MessageHandler(private & filters.COMMAND, commands.unknown_command),
+        MessageHandler(private & ~filters.TEXT & filters.UpdateType.MESSAGE, commands.non_text),
+    ]
+    application.add_handlers(main + catch_alls, group=MAIN_GROUP)
     application.add_error_handler(on_error)

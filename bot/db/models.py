@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, MetaData, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -89,3 +101,78 @@ class HandoffRequest(Base):
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Feedback surveys ---------------------------------------------------------------------------------------
+# Survey *definitions* are YAML files (surveys/*.yaml); the database holds what participants did with them.
+# Every answer is written the moment it is given, and the pending question is a column of the response, so a
+# restarted bot — or a second bot process on the same database — continues exactly where the participant was.
+
+
+class SurveyState(Base):
+    """Staff's open/closed switch for a survey (overrides the YAML file's default when present)."""
+
+    __tablename__ = "survey_states"
+
+    survey_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SurveyResponse(Base):
+    """One participant's run through one survey.
+
+    Anonymous responses never store the Telegram user id: `user_id` is NULL and `respondent_key` is a keyed
+    hash (HMAC with the server's secret) of survey id + user id, enough to find an unfinished response and to
+    refuse a second submission, useless for finding out who answered.
+    """
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # NULL when anonymous
+    respondent_key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC(survey_id, user_id)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress|completed|cancelled
+    current_question: Mapped[str | None] = mapped_column(String(64))  # id of the pending question
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency between bot processes
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SurveyAnswer(Base):
+    """One answer to one question; `value` is JSON (a number, a choice id, a list of ids, true/false, text)."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)  # JSON; NULL when skipped
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SurveyReminder(Base):
+    """One reminder for an unfinished response; the schedule lives here so it survives restarts.
+
+    For an anonymous response the chat id is the only link to a person; the row is deleted as soon as the
+    reminder is sent, the response completed or cancelled, or the user asks /forget.
+    """
+
+    __tablename__ = "survey_reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), unique=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -39,10 +39,9 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         assert self.session is not None
-        try:
-            await self.session.rollback()  # no-op after commit; undoes anything uncommitted
-        finally:
-            await self.session.close()
+        # close() rolls back whatever was not committed and detaches the loaded objects *without*
+        # expiring them, so handlers may still read e.g. a user's language after the block.
+        await self.session.close()
 
     async def commit(self) -> None:
         assert self.session is not None

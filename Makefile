@@ -1,0 +1,65 @@
+# Two commands matter: `make run` (set up everything and run the assistant) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY312 ?= $(shell scripts/find-python.sh 3.12)
+PY310 ?= $(shell scripts/find-python.sh 3.10)
+VENV := .venv
+VENV_NLU := .venv-nlu
+PIP_FLAGS ?= --disable-pip-version-check -q
+
+.PHONY: help run console test test-fast eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
+
+help:
+	@echo "make run      set up both venvs, train the NLU if needed, start Rasa + the bot (console chat without a token)"
+	@echo "make test     set up, train if needed, run all tests (unit, handlers, Rasa end-to-end)"
+	@echo "make eval     NLU accuracy on the held-out set, Rasa vs lexical matcher"
+	@echo "make bench    latency and memory benchmarks"
+	@echo "make test-fast  only the tests that need no Rasa (seconds)"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PY312) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test]'
+	touch $@
+
+$(VENV_NLU)/.installed: nlu/requirements.txt
+	test -x $(VENV_NLU)/bin/python || $(PY310) -m venv $(VENV_NLU)
+	$(VENV_NLU)/bin/pip install $(PIP_FLAGS) -r nlu/requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed $(VENV_NLU)/.installed
+
+nlu-data: $(VENV)/.installed
+	$(VENV)/bin/python -m nlu.build
+
+train: setup
+	scripts/train.sh
+
+run: train
+	scripts/run.sh
+
+console: train
+	scripts/run.sh --console
+
+test: train
+	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q
+
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -m "not integration"
+
+eval: train
+	scripts/with-nlu-server.sh $(VENV)/bin/python -m nlu.evaluate --json docs/nlu-eval.json
+
+bench: train
+	scripts/with-nlu-server.sh $(VENV)/bin/python -m scripts.bench
+
+compare-pipelines: setup
+	$(VENV)/bin/python -m nlu.compare
+
+nlu-server-start: train
+	scripts/nlu-server.sh start && scripts/nlu-server.sh wait
+
+nlu-server-stop:
+	scripts/nlu-server.sh stop
+
+clean:
+	rm -rf .run nlu/models data/*.db
