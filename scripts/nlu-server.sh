@@ -3,7 +3,7 @@
 # NLU_URL, protected by NLU_TOKEN.   scripts/nlu-server.sh start|wait|stop|status
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN_DIR=.run
+RUN_DIR="${NLU_RUN_DIR:-.run}"
 mkdir -p "$RUN_DIR"
 NLU_URL="${NLU_URL:-http://127.0.0.1:5005}"
 host_port="${NLU_URL#*://}"; host_port="${host_port%%/*}"

@@ -1,0 +1,107 @@
+"""End to end with the real Rasa server: trained model → `rasa run --enable-api` → bot handlers.
+
+Needs `.venv-nlu` and a trained model (`make train`); `make test` provides both and sets REQUIRE_RASA=1 so
+that a missing model fails the run instead of silently skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_application, build_services, close_services
+from bot.config import Settings
+from bot.db.models import Question
+from bot.offline import OfflineBotApi
+from tests.conftest import Harness
+
+pytestmark = pytest.mark.integration
+
+PROJECT = Path(__file__).resolve().parents[2]
+MODEL = PROJECT / "nlu" / "models" / "current.tar.gz"
+SERVER = PROJECT / "scripts" / "nlu-server.sh"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def rasa_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    if not MODEL.exists() or not (PROJECT / ".venv-nlu" / "bin" / "rasa").exists():
+        if os.environ.get("REQUIRE_RASA"):
+            pytest.fail("REQUIRE_RASA is set but there is no trained model / Rasa venv: run `make train`")
+        pytest.skip("no trained Rasa model (run `make train`)")
+    url = f"http://127.0.0.1:{_free_port()}"
+    env = {**os.environ, "NLU_URL": url, "NLU_TOKEN": secrets.token_hex(8),
+           "NLU_RUN_DIR": str(tmp_path_factory.mktemp("rasa-run"))}
+    subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)
+    try:
+        subprocess.run([str(SERVER), "wait"], env=env, check=True, cwd=PROJECT)
+        yield url, env["NLU_TOKEN"]
+    finally:
+        subprocess.run([str(SERVER), "stop"], env=env, check=False, cwd=PROJECT)
+
+
+@pytest.fixture
+async def rasa_harness(rasa_server, tmp_path) -> AsyncIterator[Harness]:
+    url, token = rasa_server
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
+                        nlu_url=url, nlu_token=token)
+    services = await build_services(settings)
+    api = OfflineBotApi()
+    application = build_application(settings, services, request=api, rate_limit=False)
+    async with application:
+        yield Harness(application, api, services)
+    await close_services(services)
+
+
+async def _last_question(harness: Harness) -> Question:
+    async with harness.services.uow() as uow:
+        return (await uow.session.execute(select(Question).order_by(Question.id.desc()))).scalars().first()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "language"),
+    [
+        ("Cik liels bija programmas budžets?", "2,8 miljoni eiro", "lv"),
+        ("kads bija programmas budzets?", "2,8 miljoni eiro", "lv"),
+        ("Какой был бюджет у программы?", "2,8 млн евро", "ru"),
+        ("How big was the programme budget?", "EUR 2.8 million", "en"),
+        ("cik dalibnieku bija programma", "326", "lv"),
+        ("С каким количеством партнёров сотрудничала программа?", "66", "ru"),
+    ],
+)
+async def test_real_questions_are_answered_through_rasa(rasa_harness, text, expected, language):
+    await rasa_harness.say(text)
+    assert expected in rasa_harness.last_text()
+    question = await _last_question(rasa_harness)
+    assert (question.engine, question.language, question.outcome) == ("rasa", language, "answer")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Kad būs nākamā konkursa termiņš?", "What is the maximum grant per project?", "Какой телефон у офиса программы?"],
+)
+async def test_questions_the_presentation_does_not_answer_are_declined(rasa_harness, text):
+    await rasa_harness.say(text)
+    question = await _last_question(rasa_harness)
+    assert question.engine == "rasa"
+    assert question.outcome in ("out_of_scope", "clarify"), question.outcome
+    if question.outcome == "out_of_scope":
+        assert rasa_harness.buttons()[0]["callback_data"].startswith("ho:")
+
+
+async def test_greeting_goes_through_rasa(rasa_harness):
+    await rasa_harness.say("Labdien!")
+    question = await _last_question(rasa_harness)
+    assert (question.engine, question.outcome) == ("rasa", "greet")
