@@ -47,7 +47,7 @@ test-fast: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -m "not integration"
 
 eval: train
-	scripts/with-nlu-server.sh $(VENV)/bin/python -m nlu.evaluate --json docs/nlu-eval.json
+	scripts/with-nlu-server.sh $(VENV)/bin/python -m nlu.evaluate --markdown docs/nlu-evaluation.md --json docs/nlu-evaluation.json
 
 bench: train
 	scripts/with-nlu-server.sh $(VENV)/bin/python -m scripts.bench

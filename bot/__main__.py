@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from telegram import Update
@@ -40,16 +41,28 @@ async def _console(settings: Settings) -> None:
         await close_services(services)
 
 
-def _polling(settings: Settings) -> None:
-    services = asyncio.run(build_services(settings))
-
-    async def _close(_application) -> None:  # type: ignore[no-untyped-def]
-        await close_services(services)
-
+async def _serve(settings: Settings) -> None:
+    """Long polling, with services and application in one event loop (the database engine and the HTTP
+    client must live in the loop that uses them). SIGINT/SIGTERM stop polling, then everything closes."""
+    services = await build_services(settings)
     application = build_application(settings, services)
-    application.post_shutdown = _close
-    log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with application:
+            if application.post_init:
+                await application.post_init(application)
+            await application.start()
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
+            await stop.wait()
+            log.info("stopping")
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await close_services(services)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     else:
-        _polling(settings)
+        asyncio.run(_serve(settings))
     return 0
 
 

@@ -33,8 +33,11 @@ class Translator:
         for language in LANGUAGES:
             merged: dict[str, str] = {}
             for path in sorted((locales_dir / language).glob("*.yaml")):
-                with path.open(encoding="utf-8") as handle:
-                    texts = _flatten(yaml.safe_load(handle) or {})
+                try:
+                    with path.open(encoding="utf-8") as handle:
+                        texts = _flatten(yaml.safe_load(handle) or {})
+                except yaml.YAMLError as exc:
+                    raise ValueError(f"{path}: not valid YAML: {exc}") from exc
                 clash = set(texts) & set(merged)
                 if clash:
                     raise ValueError(f"{path}: keys defined in another locale file too: {', '.join(sorted(clash))}")

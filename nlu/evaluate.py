@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token")
     parser.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT_FILE)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--markdown", type=Path, help="also write the report as Markdown here (docs/)")
     args = parser.parse_args(argv)
 
     kb = load_knowledge_base()
@@ -213,7 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     reports.append(lexical)
     sweeps["lexical"] = sweep(items, lexical_ranks, kb)
 
-    print(render(reports, sweeps, items))
+    report_text = render(reports, sweeps, items)
+    print(report_text)
+    if args.markdown:
+        header = (
+            "# NLU evaluation on the held-out set\n\n"
+            f"Produced by `make eval` on {time.strftime('%Y-%m-%d')} (Rasa server over HTTP with the trained model "
+            "`nlu/models/current.tar.gz`, vs the in-process lexical matcher). *Top-1*: the best-ranked intent is "
+            "right. *Decision*: what the bot does with its thresholds is right (the right answer or reply, or an "
+            "honest decline for out-of-scope questions; a \"did you mean\" counts as not right).\n\n"
+        )
+        args.markdown.write_text(header + report_text + "\n", encoding="utf-8")
     if args.json:
         figures = {
             r.name: {

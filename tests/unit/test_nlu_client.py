@@ -1,0 +1,105 @@
+"""The Rasa HTTP client: parsing, timeouts, cool-down after failures and recovery (httpx MockTransport is a
+real transport that answers in-process — no network)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from bot.nlu_client import MAX_TEXT_FOR_NLU, NluUnavailable, RasaNluClient
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeRasa:
+    """A tiny in-process Rasa: /model/parse answers or fails on demand; records what it was sent."""
+
+    def __init__(self) -> None:
+        self.mode = "up"
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.mode == "down":
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.mode == "slow":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if self.mode == "loading":
+            return httpx.Response(409, json={"message": "no model loaded"})
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "current.tar.gz"})
+        return httpx.Response(200, json={
+            "intent": {"name": "fact_budget", "confidence": 0.93},
+            "intent_ranking": [{"name": "fact_budget", "confidence": 0.93}, {"name": "fact_period", "confidence": 0.04}],
+        })
+
+
+@pytest.fixture
+def rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def client(rasa, clock):
+    client = RasaNluClient("http://nlu:5005/", token="s3cret", timeout=1.5, cooldown=10,
+                           transport=httpx.MockTransport(rasa), clock=clock)
+    yield client
+    await client.aclose()
+
+
+async def test_parse_returns_the_ranking_and_sends_the_token(client, rasa):
+    result = await client.parse("cik liels budžets")
+    assert [(s.intent, s.confidence) for s in result.ranking] == [("fact_budget", 0.93), ("fact_period", 0.04)]
+    request = rasa.requests[0]
+    assert request.url.path == "/model/parse" and request.url.params["token"] == "s3cret"
+    assert client.healthy is True
+
+
+async def test_long_text_is_cut_before_parsing(client, rasa):
+    await client.parse("x" * 10_000)
+    assert len(rasa.requests[0].content.decode()) < MAX_TEXT_FOR_NLU + 50
+
+
+@pytest.mark.parametrize("mode", ["down", "slow", "loading"])
+async def test_failures_raise_unavailable_then_cool_down_then_recover(client, rasa, clock, mode, caplog):
+    caplog.set_level(logging.INFO, logger="bot.nlu_client")
+    rasa.mode = mode
+    with pytest.raises(NluUnavailable):
+        await client.parse("budžets")
+    assert client.healthy is False
+    rasa.mode = "up"
+    with pytest.raises(NluUnavailable):  # within the cool-down: not even tried (no waiting for users)
+        await client.parse("budžets")
+    assert len(rasa.requests) == 1
+    clock.now += 11
+    assert (await client.parse("budžets")).top.intent == "fact_budget"
+    assert client.healthy is True
+    assert "degraded mode" in caplog.text and "using Rasa" in caplog.text
+
+
+async def test_degradation_is_logged_once_not_per_message(client, rasa, clock, caplog):
+    rasa.mode = "down"
+    for _ in range(3):
+        with pytest.raises(NluUnavailable):
+            await client.parse("budžets")
+        clock.now += 11
+    assert caplog.text.count("degraded mode") == 1
+
+
+async def test_ready_checks_that_a_model_is_loaded(client, rasa):
+    assert await client.ready() is True
+    rasa.mode = "down"
+    assert await client.ready() is False
