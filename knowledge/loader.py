@@ -24,7 +24,7 @@ from .schema import (
     MetaIntent,
     Taxonomy,
 )
-from .text import fold
+from .text import fold, words
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -164,16 +164,21 @@ def _check_examples_unambiguous(kb: KnowledgeBase) -> None:
             seen[key] = intent
 
 
+def _leak_key(text: str) -> str:
+    """Two texts that differ only in case, diacritics, spacing or punctuation are the same question."""
+    return " ".join(words(text))
+
+
 def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | None = None) -> list[HeldOutItem]:
     """The held-out evaluation set; with `kb`, also checks labels exist and no item leaked into training."""
     path = Path(path)
     items: list[HeldOutItem] = _validate(HeldOutFile, _read_yaml(path), path).items
     if kb is not None:
-        training = {fold(text) for intent in kb.intents for _, text in kb.examples(intent)}
+        training = {_leak_key(text) for intent in kb.intents for _, text in kb.examples(intent)}
         for number, item in enumerate(items, start=1):
             if item.intent not in kb.entries and item.intent not in kb.meta:
                 raise KnowledgeBaseError(f"{path}: item #{number} '{item.text}': field intent: unknown '{item.intent}'")
-            if fold(item.text) in training:
+            if _leak_key(item.text) in training:
                 raise KnowledgeBaseError(
                     f"{path}: item #{number} '{item.text}': field text: also a training example (leak)"
                 )

@@ -34,6 +34,7 @@ CANDIDATES = [
     ("whitespace_char", False),
     ("whitespace_char", True),
     ("spacy_char", True),
+    ("whitespace_char_logreg", False),
     ("whitespace_char_logreg", True),
 ]
 ENV = {
