@@ -3,7 +3,7 @@
 # The model's fingerprint (a hash of knowledge/data and nlu/config.yml) is stored next to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p nlu/models
+mkdir -p nlu/models .run
 fingerprint=$(.venv/bin/python -m nlu.build --fingerprint)
 if [ -f nlu/models/current.tar.gz ] && [ "$(cat nlu/models/current.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "NLU model is up to date ($fingerprint)"; exit 0
@@ -14,7 +14,9 @@ export MPLCONFIGDIR="$PWD/.run/mpl"
 if grep -q "SpacyNLP" nlu/config.yml && [ ! -d nlu/spacy_lv ]; then
   .venv-nlu/bin/python -c "import spacy; spacy.blank('lv').to_disk('nlu/spacy_lv')"
 fi
-.venv-nlu/bin/rasa data validate --config nlu/config.yml --domain nlu/domain.yml --data nlu/data >/dev/null
+if ! .venv-nlu/bin/rasa data validate --config nlu/config.yml --domain nlu/domain.yml --data nlu/data > .run/validate.log 2>&1; then
+  cat .run/validate.log >&2; echo "rasa data validate failed" >&2; exit 1
+fi
 started=$(date +%s)
 .venv-nlu/bin/rasa train nlu --config nlu/config.yml --nlu nlu/data --domain nlu/domain.yml \
   --out nlu/models --fixed-model-name current 2>&1 | grep -v "Epochs:" | grep -E "ERROR|Error|Your Rasa model" || true
