@@ -7,7 +7,7 @@ VENV := .venv
 VENV_NLU := .venv-nlu
 PIP_FLAGS ?= --disable-pip-version-check -q
 
-.PHONY: help run console test test-fast eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
+.PHONY: help run console test test-fast test-postgres eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
 
 help:
 	@echo "make run      set up both venvs, train the NLU if needed, start Rasa + the bot (console chat without a token)"
@@ -15,6 +15,7 @@ help:
 	@echo "make eval     NLU accuracy on the held-out set, Rasa vs lexical matcher"
 	@echo "make bench    latency and memory benchmarks"
 	@echo "make test-fast  only the tests that need no Rasa (seconds)"
+	@echo "make test-postgres  the fast tests on PostgreSQL (TEST_DATABASE_URL)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PY312) -m venv $(VENV)
@@ -44,6 +45,11 @@ test: train
 	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q
 
 test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -m "not integration"
+
+# The same fast suite on PostgreSQL (TEST_DATABASE_URL=postgresql+asyncpg://…; scripts/postgres-test-db.sh makes one).
+test-postgres: $(VENV)/.installed
+	@test -n "$$TEST_DATABASE_URL" || { echo "set TEST_DATABASE_URL (see scripts/postgres-test-db.sh)"; exit 2; }
 	$(VENV)/bin/python -m pytest -q -m "not integration"
 
 eval: train

@@ -8,9 +8,11 @@ Tests and the console chat call the same two functions with an offline Bot API r
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
@@ -27,15 +29,19 @@ from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService, Thresholds
 from .services import Services
+from .staff import STAFF_COMMANDS
+from .surveys.engine import SurveyEngine, respondent_secret
+from .surveys.schema import load_surveys
 
 log = logging.getLogger(__name__)
 
 OFFLINE_TOKEN = "0:offline"
-COMMANDS = ("start", "help", "language", "topics")
+COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
 
 
 async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
     kb = load_knowledge_base(settings.knowledge_dir)
+    surveys = load_surveys(settings.surveys_dir)  # a broken survey file stops the start with file/question/field
     engine = create_engine(settings.database_url)
     await migrate(engine)
     nlu = (
@@ -63,6 +69,15 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
         uow=uow_factory(create_session_factory(engine)),
         nlu=nlu,
         engine=engine,
+        surveys=surveys,
+        survey_engine=SurveyEngine(
+            surveys,
+            respondent_secret(
+                settings.respondent_key_secret.get_secret_value() if settings.respondent_key_secret else None,
+                settings.token,
+            ),
+            reminder_delay=timedelta(hours=settings.survey_reminder_hours),
+        ),
     )
     return services
 
@@ -82,6 +97,26 @@ async def register_commands(application: Application) -> None:
         await application.bot.set_my_commands(commands, language_code=language)
         if language == texts.default:
             await application.bot.set_my_commands(commands)
+    await register_staff_commands(application)
+
+
+async def register_staff_commands(application: Application) -> None:
+    """Each admin's own menu (chat scope): the public commands plus the staff commands, in lv/en/ru.
+
+    Telegram refuses a chat scope for a user who never opened the bot ("chat not found"); that is logged and
+    the admin gets the menu at the next start after opening the bot — it never stops the bot starting."""
+    services = application.bot_data[SERVICES_KEY]
+    texts: Translator = services.texts
+    for admin_id in sorted(services.settings.admin_ids):
+        scope = BotCommandScopeChat(admin_id)
+        try:
+            for language in LANGUAGES:
+                commands = [BotCommand(name, texts(language, f"commands.{name}")) for name in (*COMMANDS, *STAFF_COMMANDS)]
+                await application.bot.set_my_commands(commands, scope=scope, language_code=language)
+                if language == texts.default:
+                    await application.bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:
+            log.warning("could not set the staff command menu for admin %s: %s", admin_id, exc)
 
 
 def build_application(
@@ -104,4 +139,5 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)
+    handlers.surveys.schedule_reminders(application, settings.survey_reminder_check_seconds)
     return application

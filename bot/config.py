@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Staff group that receives questions handed off to a person (a negative id for groups); unset → each admin.
+    staff_chat_id: int | None = None
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_DIR / 'data' / 'assistant.db'}"
 
     nlu_url: str = "http://127.0.0.1:5005"
@@ -24,13 +26,23 @@ class Settings(BaseSettings):
     nlu_timeout: float = Field(default=1.5, gt=0, le=1.5)
     # Confidence needed to answer directly; below it the bot asks "did you mean". Chosen from the held-out
     # precision/coverage curve (docs/nlu-evaluation.md); the two engines' scores are on different scales.
-    nlu_answer_threshold: float = Field(default=0.60, ge=0, le=1)
-    lexical_answer_threshold: float = Field(default=0.55, ge=0, le=1)
+    nlu_answer_threshold: float = Field(default=0.55, ge=0, le=1)
+    lexical_answer_threshold: float = Field(default=0.60, ge=0, le=1)
     # Below this the best guess is not worth offering at all: the question is treated as not covered.
     nlu_suggest_threshold: float = Field(default=0.15, ge=0, le=1)
     lexical_suggest_threshold: float = Field(default=0.25, ge=0, le=1)
 
     knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
+    # Feedback surveys (surveys/*.yaml). An unfinished survey gets one reminder this long after the last answer;
+    # the reminder schedule lives in the database and is checked every SURVEY_REMINDER_CHECK_SECONDS.
+    surveys_dir: Path = PROJECT_DIR / "surveys"
+    survey_reminder_hours: float = Field(default=24.0, gt=0)
+    survey_reminder_check_seconds: float = Field(default=60.0, gt=0)
+    # Key of the HMAC that replaces the Telegram user id in anonymous survey responses (it only stops a second
+    # submission). Must be the same for every bot process and across restarts. When unset it is derived from
+    # TELEGRAM_BOT_TOKEN (so revoking the token resets it); keep it out of the database, or anyone with a
+    # database copy could recompute it for known user ids.
+    respondent_key_secret: SecretStr | None = None
     default_language: str = "lv"
     log_level: str = "INFO"
 
@@ -47,6 +59,12 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("staff_chat_id", mode="before")
+    @classmethod
+    def _empty_chat_is_none(cls, value: object) -> object:
+        """STAFF_CHAT_ID= (empty, as in .env.example) means "no staff group"."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("default_language")
     @classmethod

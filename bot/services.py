@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,6 +13,8 @@ from .db.uow import UnitOfWorkFactory
 from .i18n import Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService
+from .surveys.engine import SurveyEngine
+from .surveys.schema import Survey
 
 
 @dataclass
@@ -24,3 +26,5 @@ class Services:
     uow: UnitOfWorkFactory
     nlu: RasaNluClient | None = None
     engine: AsyncEngine | None = None
+    surveys: dict[str, Survey] = field(default_factory=dict)  # loaded survey definitions, by id
+    survey_engine: SurveyEngine | None = None

@@ -10,8 +10,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from . import commands, keyboards, qa
+from . import commands, keyboards, qa, surveys
+from . import staff, staff_notify
 from .errors import on_error
+from .common import SERVICES_KEY
 
 # Handlers in one group are tried in order and only the first that matches runs; groups run one after
 # another. Features that may need a user's message *before* Q&A sees it (a survey waiting for a free-text
@@ -19,6 +21,10 @@ from .errors import on_error
 # else lives in MAIN_GROUP, with the catch-alls (unknown command, stale button, non-text) registered last.
 INTERCEPT_GROUP = 0
 MAIN_GROUP = 1
+# Before both: a staff member's reply to a handed-off question (staff group, or an admin's private chat) is
+# delivered to the applicant and stops there — even if a survey question is pending for that admin. Any other
+# reply falls through to the groups above.
+STAFF_REPLY_GROUP = -1
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,6 +62,12 @@ def register(application: Application) -> None:
         CommandHandler("help", commands.help_command, filters=private),
         CommandHandler("language", commands.language_command, filters=private),
         CommandHandler("topics", commands.topics, filters=private),
+        CommandHandler("feedback", surveys.feedback_command, filters=private),
+        CommandHandler("mydata", surveys.mydata_command, filters=private),
+        CommandHandler("forget", surveys.forget_command, filters=private),
+        CommandHandler("cancel", surveys.cancel_command, filters=private),
+        CallbackQueryHandler(surveys.on_callback, pattern=surveys.views.CALLBACK_PATTERN),  # sv:… survey buttons
+        *staff.handlers(private),  # /stats, /export… and adm:… buttons; the staff role is checked inside
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
     ]
     catch_alls = [
@@ -64,4 +76,13 @@ def register(application: Application) -> None:
         MessageHandler(private & ~filters.TEXT & filters.UpdateType.MESSAGE, commands.non_text),
     ]
     application.add_handlers(main + catch_alls, group=MAIN_GROUP)
+    # A survey question is pending: the user's next non-command message (text, sticker, photo…) is for it.
+    application.add_handler(
+        MessageHandler(private & ~filters.COMMAND & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL,
+                       surveys.intercept),
+        group=INTERCEPT_GROUP,
+    )
+    application.add_handler(
+        staff_notify.reply_handler(application.bot_data[SERVICES_KEY].settings), group=STAFF_REPLY_GROUP
+    )
     application.add_error_handler(on_error)

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.db.models import Question
 from bot.render import answer_messages
 
-from . import keyboards
+from . import keyboards, surveys
 from .common import preferred_language, send_html, services, telegram_code
 
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -25,7 +25,8 @@ async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greeting and menu. A deep-link payload (t.me/<bot>?start=<payload>) is kept for later use."""
+    """Greeting and menu. A deep-link payload (t.me/<bot>?start=<payload>) is kept for later use;
+    `survey_<id>` then offers that survey."""
     svc = services(context)
     user = update.effective_user
     payload = context.args[0] if context.args else None
@@ -37,6 +38,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         language = preferred_language(db_user, telegram_code(update), svc.settings.default_language)
         await uow.commit()
     await send_html(update, context, [svc.texts(language, "start.greeting")], keyboards.start_menu(language, svc.texts))
+    if payload and DEEP_LINK_PAYLOAD.match(payload):
+        await surveys.start_from_deep_link(update, context, payload)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -68,8 +68,15 @@ def languages(texts: Translator) -> InlineKeyboardMarkup:
     )
 
 
-def answer(question_id: int, entry: Entry, language: str, kb: KnowledgeBase, rated: str | None = None) -> InlineKeyboardMarkup:
-    """👍/👎 for the answer, then its related entries to read next."""
+def answer(
+    question_id: int,
+    entry: Entry,
+    language: str,
+    kb: KnowledgeBase,
+    rated: str | None = None,
+    feedback: InlineKeyboardButton | None = None,
+) -> InlineKeyboardMarkup:
+    """👍/👎 for the answer, then its related entries to read next (and, once rated, a feedback-survey button)."""
     up = "👍" + (" ✓" if rated == "u" else "")
     down = "👎" + (" ✓" if rated == "d" else "")
     rows = [
@@ -82,6 +89,8 @@ def answer(question_id: int, entry: Entry, language: str, kb: KnowledgeBase, rat
         related = kb.entry(related_id)
         if related is not None:
             rows.append([InlineKeyboardButton("→ " + related.title.get(language), callback_data=f"top:e:{related.id}")])
+    if feedback is not None:
+        rows.append([feedback])
     return _markup(rows)
 
 

@@ -16,12 +16,14 @@ from bot.nlu_client import MAX_TEXT_FOR_NLU
 from bot.qa import QAResult
 from bot.render import answer_messages
 
-from . import keyboards
+from . import keyboards, survey_views
+from . import staff_notify
 from .common import preferred_language, send_html, services, telegram_code
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_TEXT = 4096
+ASSISTANT_SURVEY = "assistant"  # surveys/assistant.yaml: offered once an answer has been rated
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -42,10 +44,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                          intent=None, confidence=0.0, engine="none", outcome="handoff")
             )
             await uow.flush()
-            uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user.id, chat_id=message.chat_id,
-                                            text=text, language=language))
+            request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user.id, chat_id=message.chat_id,
+                                                      text=text, language=language))
             db_user.awaiting = None
             await uow.commit()
+            await staff_notify.handoff_created(context, request.id, user)
             await send_html(update, context, [svc.texts(language, "handoff.recorded")])
             return
         result = await svc.qa.ask(text, fallback)
@@ -156,7 +159,10 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     language = question.language
     await query.answer(svc.texts(language, "rating.thanks_up" if verdict == "u" else "rating.thanks_down"))
     entry = svc.kb.entry(question.entry_id)
-    await query.edit_message_reply_markup(keyboards.answer(question.id, entry, language, svc.kb, rated=verdict))
+    feedback = (survey_views.feedback_button(ASSISTANT_SURVEY, language, svc.texts)
+                if ASSISTANT_SURVEY in svc.surveys else None)
+    await query.edit_message_reply_markup(
+        keyboards.answer(question.id, entry, language, svc.kb, rated=verdict, feedback=feedback))
 
 
 async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: str) -> None:
@@ -172,11 +178,12 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
         if await uow.handoffs.open_for_question(question.id) is not None:
             await query.answer(svc.texts(language, "handoff.already"))
             return
-        uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=question.user_id, chat_id=question.chat_id,
-                                        text=question.text, language=language))
+        request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=question.user_id,
+                                                  chat_id=question.chat_id, text=question.text, language=language))
         await uow.commit()
     await query.answer()
     await query.edit_message_reply_markup(None)
+    await staff_notify.handoff_created(context, request.id, update.effective_user)
     await send_html(update, context, [svc.texts(language, "handoff.recorded")])
 
 

@@ -1,8 +1,10 @@
 """Shared fixtures. The fast tests never touch the network: the Bot API is `OfflineBotApi`, the NLU is a
-fake or the in-process lexical matcher, the database is a fresh SQLite file per test."""
+fake or the in-process lexical matcher, the database is a fresh SQLite file per test — or, when
+TEST_DATABASE_URL names a PostgreSQL database (CI sets one), that database with a fresh schema per test."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,12 +22,35 @@ def kb() -> KnowledgeBase:
     return load_knowledge_base()
 
 
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+async def reset_postgres_schema(url: str) -> None:
+    """An empty `public` schema, so that the migrations run from scratch as on a new server."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def database_url(tmp_path: Path) -> str:
+    if TEST_DATABASE_URL:
+        await reset_postgres_schema(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
         _env_file=None,
         telegram_bot_token=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        database_url=database_url,
         nlu_url="http://127.0.0.1:9",  # nothing listens there: tests that want Rasa use a fake or the real one
         admin_ids="1001",
     )

@@ -176,3 +176,36 @@ class SurveyReminder(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- Staff review ---------------------------------------------------------------------------------------------
+# What staff did (audit) and where handed-off questions were delivered, so a staff reply to such a message can
+# be routed back to the applicant who asked.
+
+
+class AuditLog(Base):
+    """One staff action: a staff command, a staff button, a reply to a handed-off question.
+
+    `details` is JSON and names survey, question and handoff ids only, never an applicant's user id.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_id: Mapped[int] = mapped_column(BigInteger, index=True)  # who (the staff member's Telegram id)
+    action: Mapped[str] = mapped_column(String(32))  # what: stats | export | survey_state | handoff_reply | ...
+    details: Mapped[str | None] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)  # when
+
+
+class HandoffDelivery(Base):
+    """A handed-off question as delivered to a staff chat: a reply to that message goes to the applicant."""
+
+    __tablename__ = "handoff_deliveries"
+    __table_args__ = (UniqueConstraint("staff_chat_id", "staff_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff_requests.id", ondelete="CASCADE"), index=True)
+    staff_chat_id: Mapped[int] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -16,6 +16,10 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.surveys.repository import SurveyRepository
+from bot.staff.audit import AuditRepository
+from bot.staff.repositories import HandoffDeliveryRepository, StaffRepository
+
 from .repositories import HandoffRepository, QuestionRepository, RatingRepository, UserRepository
 
 
@@ -30,6 +34,10 @@ class UnitOfWork:
         self.questions = QuestionRepository(self.session)
         self.ratings = RatingRepository(self.session)
         self.handoffs = HandoffRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
+        self.audit = AuditRepository(self.session)  # staff actions
+        self.staff = StaffRepository(self.session)  # staff review queries
+        self.handoff_deliveries = HandoffDeliveryRepository(self.session)
         return self
 
     async def __aexit__(

@@ -16,8 +16,9 @@ async def count(harness, model) -> int:
 
 async def test_start_greets_with_menu_and_keeps_deep_link_payload(harness):
     await harness.say("/start survey_participants")
-    assert "asistents" in harness.last_text()
-    assert {b["callback_data"] for b in harness.buttons()} == {"menu:topics", "menu:help", "menu:lang"}
+    greeting = harness.api.sent[0]  # a survey link then offers the survey (tests/handlers/test_survey_handlers.py)
+    assert "asistents" in greeting.text
+    assert {b["callback_data"] for b in greeting.buttons} == {"menu:topics", "menu:help", "menu:lang"}
     async with harness.services.uow() as uow:
         user = await uow.users.get(5001)
     assert user.start_payload == "survey_participants"
@@ -35,7 +36,8 @@ async def test_command_menu_registered_in_three_languages(settings, services):
     languages = {call.params.get("language_code") for call in calls}
     assert languages == {None, "lv", "en", "ru"}
     en = next(call for call in calls if call.params.get("language_code") == "en")
-    assert [c["command"] for c in en.params["commands"]] == ["start", "help", "language", "topics"]
+    assert [c["command"] for c in en.params["commands"]] == [
+        "start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel"]
 
 
 async def test_latvian_question_without_diacritics_gets_budget_answer_with_source(harness):

@@ -1,0 +1,235 @@
+"""Survey definitions: what a survey YAML file in `surveys/` must look like.
+
+Staff design surveys as data. Every file is validated when the bot starts (and by the tests), and a broken
+file fails with a message that names the file, the question and the field, in the style of
+`knowledge.loader`.
+
+Stored answer values (`SurveyAnswer.value`, JSON): scale -> int, single -> choice id (str), multi -> list of
+choice ids, yes_no -> true/false, text -> string; a skipped question -> value NULL and skipped=True.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from knowledge.schema import Localized
+
+QuestionType = Literal["scale", "single", "multi", "yes_no", "text"]
+QUESTION_TYPES: tuple[str, ...] = ("scale", "single", "multi", "yes_no", "text")
+
+# Ids end up in Telegram callback data (≤ 64 bytes) and deep links (`survey_<id>`, ≤ 64 characters from
+# A-Za-z0-9_-), so they are short lower-case ascii.
+SURVEY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+QUESTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
+CHOICE_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,15}$")
+DEEP_LINK_PREFIX = "survey_"
+MAX_SCALE_POINTS = 11  # 0-10
+MAX_CHOICES = 12
+MAX_QUESTIONS = 50
+DEFAULT_MAX_LENGTH = 1000
+MAX_TEXT_LENGTH = 4000  # a Telegram message holds 4096 characters
+
+
+class SurveyDefinitionError(ValueError):
+    """A survey file is broken; the message says file, question and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check(pattern: re.Pattern[str], what: str) -> Any:
+    def check(cls: type, value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"{what} must match {pattern.pattern} (lower-case ascii letters, digits, _)")
+        return value
+
+    return check
+
+
+class Choice(_Strict):
+    id: str
+    label: Localized
+
+    _valid_id = field_validator("id")(_check(CHOICE_ID_PATTERN, "a choice id"))
+
+
+class Question(_Strict):
+    id: str
+    type: QuestionType
+    text: Localized
+    optional: bool = False
+    min: int | None = None
+    max: int | None = None
+    min_label: Localized | None = None
+    max_label: Localized | None = None
+    choices: list[Choice] = Field(default_factory=list)
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    _valid_id = field_validator("id")(_check(QUESTION_ID_PATTERN, "a question id"))
+
+    @model_validator(mode="after")
+    def _per_type(self) -> "Question":
+        given = self.model_fields_set
+        if self.type == "scale":
+            if self.min is None or self.max is None:
+                raise ValueError("min/max: a scale question needs both min and max")
+            if self.min >= self.max:
+                raise ValueError("max: must be greater than min")
+            if self.max - self.min + 1 > MAX_SCALE_POINTS:
+                raise ValueError(f"max: a scale has at most {MAX_SCALE_POINTS} points (e.g. 0-10)")
+        else:
+            for name in ("min", "max", "min_label", "max_label"):
+                if name in given and getattr(self, name) is not None:
+                    raise ValueError(f"{name}: only allowed for scale questions")
+        if self.type in ("single", "multi"):
+            if len(self.choices) < 2:
+                raise ValueError("choices: a single/multi choice question needs at least 2 choices")
+            if len(self.choices) > MAX_CHOICES:
+                raise ValueError(f"choices: at most {MAX_CHOICES} choices")
+            ids = [choice.id for choice in self.choices]
+            duplicates = sorted({choice_id for choice_id in ids if ids.count(choice_id) > 1})
+            if duplicates:
+                raise ValueError(f"choices: duplicate choice id(s): {', '.join(duplicates)}")
+        elif self.choices:
+            raise ValueError("choices: only allowed for single and multi questions")
+        if self.type == "text":
+            if not 1 <= self.max_length <= MAX_TEXT_LENGTH:
+                raise ValueError(f"max_length: must be between 1 and {MAX_TEXT_LENGTH}")
+        elif "max_length" in given:
+            raise ValueError("max_length: only allowed for text questions")
+        return self
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((choice for choice in self.choices if choice.id == choice_id), None)
+
+    @property
+    def scale_points(self) -> list[int]:
+        if self.type != "scale" or self.min is None or self.max is None:
+            return []
+        return list(range(self.min, self.max + 1))
+
+
+class Survey(_Strict):
+    id: str
+    title: Localized
+    intro: Localized
+    open: bool = True
+    allow_repeat: bool = False
+    questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not SURVEY_ID_PATTERN.match(value):
+            raise ValueError(f"a survey id must match {SURVEY_ID_PATTERN.pattern} (lower-case ascii, ≤ 40 chars)")
+        if len(DEEP_LINK_PREFIX + value) > 64:  # pragma: no cover - implied by the pattern
+            raise ValueError("too long for a deep link")
+        return value
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_questions(cls, value: list[Question]) -> list[Question]:
+        ids = [question.id for question in value]
+        duplicates = sorted({question_id for question_id in ids if ids.count(question_id) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate question id(s): {', '.join(duplicates)}")
+        return value
+
+    def question(self, question_id: str | None) -> Question | None:
+        return next((question for question in self.questions if question.id == question_id), None)
+
+    def index(self, question_id: str) -> int:
+        """0-based position of a question (ValueError if unknown)."""
+        for number, question in enumerate(self.questions):
+            if question.id == question_id:
+                return number
+        raise ValueError(question_id)
+
+    @property
+    def deep_link_payload(self) -> str:
+        return DEEP_LINK_PREFIX + self.id
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise SurveyDefinitionError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise SurveyDefinitionError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _describe(raw: Any, loc: tuple[Any, ...]) -> str:
+    """Turn a pydantic error location into "question #3 'overall': field choices.1.label.en"."""
+    parts = list(loc)
+    where = ""
+    if len(parts) >= 2 and parts[0] == "questions" and isinstance(parts[1], int):
+        index = parts[1]
+        ident = None
+        try:
+            ident = raw["questions"][index].get("id")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        where = f"question #{index + 1}" + (f" '{ident}'" if ident else "") + ": "
+        parts = parts[2:]
+    field_name = ".".join(str(part) for part in parts) or "(top level)"
+    return f"{where}field {field_name}"
+
+
+_FIELD_PREFIX = re.compile(r"^(min/max|min_label|max_label|max_length|min|max|choices): ")
+
+
+def _split_field(message: str) -> tuple[str, str]:
+    """A type-specific check on a whole question says which field it is about: "max: ..."."""
+    match = _FIELD_PREFIX.match(message)
+    if match:
+        return match.group(1), message[match.end():]
+    return "type", message
+
+
+def load_survey(path: Path) -> Survey:
+    raw = _read_yaml(path)
+    if raw is None:
+        raise SurveyDefinitionError(f"{path}: the file is empty")
+    if not isinstance(raw, dict):
+        raise SurveyDefinitionError(f"{path}: field (top level): expected a mapping with id, title, intro, questions")
+    try:
+        return Survey.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = _describe(raw, tuple(err["loc"]))
+            message = str(err["msg"]).removeprefix("Value error, ")
+            if where.startswith("question") and where.endswith("field (top level)"):
+                field_name, message = _split_field(message)
+                where = where.rsplit("field", 1)[0] + f"field {field_name}"
+            problems.append(f"{where}: {message}")
+        raise SurveyDefinitionError(f"{path}: " + "; ".join(problems)) from exc
+
+
+def load_surveys(directory: Path) -> dict[str, Survey]:
+    """Every `*.yaml` / `*.yml` file in `directory`, one survey each, keyed by survey id."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SurveyDefinitionError(f"{directory}: not a directory")
+    surveys: dict[str, Survey] = {}
+    files: dict[str, Path] = {}
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        survey = load_survey(path)
+        if survey.id in surveys:
+            raise SurveyDefinitionError(
+                f"{path}: field id: duplicate survey id '{survey.id}', already defined in {files[survey.id]}"
+            )
+        surveys[survey.id] = survey
+        files[survey.id] = path
+    return surveys
