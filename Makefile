@@ -42,6 +42,7 @@ console: train
 	scripts/run.sh --console
 
 test: train
+	$(VENV)/bin/ruff check --select F,E9 bot handlers knowledge nlu scripts tests
 	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q
 
 test-fast: $(VENV)/.installed

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .schema import (
@@ -25,6 +24,7 @@ from .schema import (
     Taxonomy,
 )
 from .text import fold, words
+from .yamlio import describe_location, read_yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -59,33 +59,7 @@ class KnowledgeBase:
         return item.examples.all() if item else []
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise KnowledgeBaseError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise KnowledgeBaseError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _describe(raw: Any, loc: tuple[Any, ...]) -> str:
-    """Turn a pydantic error location into 'entry #3 'fact_budget', field examples.lv'."""
-    parts = list(loc)
-    where = ""
-    if len(parts) >= 2 and parts[0] in ("entries", "intents", "items") and isinstance(parts[1], int):
-        kind = {"entries": "entry", "intents": "intent", "items": "item"}[parts[0]]
-        index = parts[1]
-        ident = None
-        try:
-            item = raw[parts[0]][index]
-            ident = item.get("id") or item.get("text")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
-        where = f"{kind} #{index + 1}" + (f" '{ident}'" if ident else "") + ": "
-        parts = parts[2:]
-    field_name = ".".join(str(part) for part in parts) or "(top level)"
-    return f"{where}field {field_name}"
+_ITEMS = {"entries": "entry", "intents": "intent", "items": "item"}
 
 
 def _validate(model: type[BaseModel], raw: Any, path: Path) -> Any:
@@ -94,14 +68,14 @@ def _validate(model: type[BaseModel], raw: Any, path: Path) -> Any:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{_describe(raw, tuple(err['loc']))}: {err['msg']}" for err in exc.errors()]
+        problems = [f"{describe_location(raw, tuple(err['loc']), _ITEMS)}: {err['msg']}" for err in exc.errors()]
         raise KnowledgeBaseError(f"{path}: " + "; ".join(problems)) from exc
 
 
 def load_knowledge_base(data_dir: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBase:
     data_dir = Path(data_dir)
     taxonomy_path = data_dir / "taxonomy.yaml"
-    taxonomy: Taxonomy = _validate(Taxonomy, _read_yaml(taxonomy_path), taxonomy_path)
+    taxonomy: Taxonomy = _validate(Taxonomy, read_yaml(taxonomy_path, KnowledgeBaseError), taxonomy_path)
 
     entries: dict[str, Entry] = {}
     files: dict[str, Path] = {}
@@ -109,7 +83,7 @@ def load_knowledge_base(data_dir: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBas
     if not entry_files:
         raise KnowledgeBaseError(f"{data_dir / 'entries'}: no entry files (*.yaml) found")
     for path in entry_files:
-        parsed: EntriesFile = _validate(EntriesFile, _read_yaml(path), path)
+        parsed: EntriesFile = _validate(EntriesFile, read_yaml(path, KnowledgeBaseError), path)
         for entry in parsed.entries:
             if entry.id in entries:
                 raise KnowledgeBaseError(
@@ -129,7 +103,7 @@ def load_knowledge_base(data_dir: Path | str = DEFAULT_DATA_DIR) -> KnowledgeBas
             files[entry.id] = path
 
     meta_path = data_dir / "meta.yaml"
-    meta_file: MetaFile = _validate(MetaFile, _read_yaml(meta_path), meta_path)
+    meta_file: MetaFile = _validate(MetaFile, read_yaml(meta_path, KnowledgeBaseError), meta_path)
     meta = {intent.id: intent for intent in meta_file.intents}
     missing = [name for name in META_INTENTS if name not in meta]
     if missing:
@@ -172,7 +146,7 @@ def _leak_key(text: str) -> str:
 def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | None = None) -> list[HeldOutItem]:
     """The held-out evaluation set; with `kb`, also checks labels exist and no item leaked into training."""
     path = Path(path)
-    items: list[HeldOutItem] = _validate(HeldOutFile, _read_yaml(path), path).items
+    items: list[HeldOutItem] = _validate(HeldOutFile, read_yaml(path, KnowledgeBaseError), path).items
     if kb is not None:
         training = {_leak_key(text) for intent in kb.intents for _, text in kb.examples(intent)}
         for number, item in enumerate(items, start=1):

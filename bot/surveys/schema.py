@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from knowledge.schema import Localized
+from knowledge.yamlio import describe_location, read_yaml
 
 QuestionType = Literal["scale", "single", "multi", "yes_no", "text"]
 QUESTION_TYPES: tuple[str, ...] = ("scale", "single", "multi", "yes_no", "text")
@@ -159,33 +159,6 @@ class Survey(_Strict):
 # --- loading ------------------------------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise SurveyDefinitionError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SurveyDefinitionError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def _describe(raw: Any, loc: tuple[Any, ...]) -> str:
-    """Turn a pydantic error location into "question #3 'overall': field choices.1.label.en"."""
-    parts = list(loc)
-    where = ""
-    if len(parts) >= 2 and parts[0] == "questions" and isinstance(parts[1], int):
-        index = parts[1]
-        ident = None
-        try:
-            ident = raw["questions"][index].get("id")
-        except (KeyError, IndexError, TypeError, AttributeError):
-            pass
-        where = f"question #{index + 1}" + (f" '{ident}'" if ident else "") + ": "
-        parts = parts[2:]
-    field_name = ".".join(str(part) for part in parts) or "(top level)"
-    return f"{where}field {field_name}"
-
-
 _FIELD_PREFIX = re.compile(r"^(min/max|min_label|max_label|max_length|min|max|choices): ")
 
 
@@ -198,7 +171,7 @@ def _split_field(message: str) -> tuple[str, str]:
 
 
 def load_survey(path: Path) -> Survey:
-    raw = _read_yaml(path)
+    raw = read_yaml(path, SurveyDefinitionError)
     if raw is None:
         raise SurveyDefinitionError(f"{path}: the file is empty")
     if not isinstance(raw, dict):
@@ -208,7 +181,7 @@ def load_survey(path: Path) -> Survey:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = _describe(raw, tuple(err["loc"]))
+            where = describe_location(raw, tuple(err["loc"]), {"questions": "question"})
             message = str(err["msg"]).removeprefix("Value error, ")
             if where.startswith("question") and where.endswith("field (top level)"):
                 field_name, message = _split_field(message)
