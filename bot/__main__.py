@@ -9,7 +9,12 @@ import logging
 import signal
 import sys
 
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
+
+from bot.surveys.schema import SurveyDefinitionError
+from knowledge.loader import KnowledgeBaseError
 
 from .app import build_application, build_services, close_services
 from .config import Settings
@@ -69,17 +74,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     parser.add_argument("--console", action="store_true", help="local console chat even if a token is set")
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"Configuration error (environment / .env):\n{exc}", file=sys.stderr)
+        return 2
     console = args.console or not settings.token
     _configure_logging(settings.log_level, quiet=console)
-    if console:
-        try:
+    try:
+        if console:
             asyncio.run(_console(settings))
-        except KeyboardInterrupt:
-            pass
-    else:
-        asyncio.run(_serve(settings))
+        else:
+            asyncio.run(_serve(settings))
+    except KeyboardInterrupt:
+        pass
+    except (KnowledgeBaseError, SurveyDefinitionError) as exc:
+        # A hand-edited file is broken: say which file, item and field, without a stack trace.
+        log.error("cannot start: %s", exc)
+        return 2
+    except (OSError, SQLAlchemyError) as exc:
+        log.error("cannot start: the database at %s is not usable: %s", _safe_url(settings.database_url), exc)
+        return 3
     return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for log messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":
