@@ -166,9 +166,13 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, survey_
         language = await _language(svc, uow, update)
         check = await engine.check_start(uow, survey_id, user.id)
         if check == "ok":
-            progress = await engine.start(uow, survey_id, user.id, chat.id, language, anonymous=choice == "n")
-            await uow.commit()
-        elif check == "in_progress":
+            try:
+                progress = await engine.start(uow, survey_id, user.id, chat.id, language, anonymous=choice == "n")
+                await uow.commit()
+            except IntegrityError:  # another process started this response a moment ago: use that one
+                await uow.session.rollback()
+                check, progress = "in_progress", None
+        if check == "in_progress":
             progress = await engine.progress(uow, await engine.in_progress(uow, user.id))
     survey = engine.surveys.get(survey_id)
     if check == "ok" and progress is not None:

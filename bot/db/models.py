@@ -14,12 +14,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -144,6 +146,17 @@ class SurveyResponse(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     __mapper_args__ = {"version_id_col": version}
+    # At most one unfinished response per respondent and survey, even when two bot processes handle two taps
+    # on "Agree" at the same instant: the second insert fails and that process shows the existing response.
+    __table_args__ = (
+        Index(
+            "uq_survey_responses_one_in_progress",
+            "respondent_key",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
 
 
 class SurveyAnswer(Base):

@@ -236,6 +236,25 @@ async def test_concurrent_taps_never_corrupt(settings):
         assert response.current_question == "understanding" and response.version == 2
 
 
+async def test_agree_tapped_in_two_processes_at_once_starts_one_response(settings):
+    """Both processes pass the 'nothing in progress' check; the unique index lets only one insert win, and the
+    other process shows that response's pending question instead of creating a second one."""
+    import asyncio
+
+    from bot.db.models import SurveyResponse as Response
+
+    async with app_on(settings) as a, app_on(settings) as b:
+        await a.say("/start survey_participants")
+        b.user = a.as_user(a.user.user["id"])
+        tap_a, tap_b = a.user.callback("sv:c:participants:a"), b.user.callback("sv:c:participants:a")
+        for _ in range(3):  # the interleaving varies; the outcome must not
+            await asyncio.gather(a.app.process_update(tap_a), b.app.process_update(tap_b))
+        in_progress = [r for r in await responses(a) if r.status == "in_progress"]
+        assert len(in_progress) == 1 and isinstance(in_progress[0], Response)
+        for harness in (a, b):
+            assert any("1/9" in call.text for call in harness.api.sent)
+
+
 async def test_lost_race_between_two_processes_shows_the_pending_question(settings):
     """Process B commits an answer between process A loading the response and committing: A's version check
     fails, A rolls back and shows the pending question — B's answer stands, nothing is merged or duplicated."""
