@@ -102,7 +102,7 @@ async def reply(
                         keyboards.handoff_offer(question_id, language, svc.texts))
 
 
-async def _own_question(update: Update, context: ContextTypes.DEFAULT_TYPE, uow, question_id: str) -> Question | None:
+async def _own_question(update: Update, uow, question_id: str) -> Question | None:
     """The question a button refers to — only if it exists and belongs to whoever pressed the button."""
     question = await uow.questions.get(int(question_id))
     user = update.effective_user
@@ -117,7 +117,7 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     query = update.callback_query
     entry = svc.kb.entry(entry_id)
     async with svc.uow() as uow:
-        question = await _own_question(update, context, uow, question_id)
+        question = await _own_question(update, uow, question_id)
         if question is None or entry is None:
             await stale(update, context)
             return
@@ -134,7 +134,7 @@ async def on_none(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     """None of the suggestions fit: the question is not covered — say so and offer a person."""
     svc = services(context)
     async with svc.uow() as uow:
-        question = await _own_question(update, context, uow, question_id)
+        question = await _own_question(update, uow, question_id)
         if question is None:
             await stale(update, context)
             return
@@ -150,7 +150,7 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     svc = services(context)
     query = update.callback_query
     async with svc.uow() as uow:
-        question = await _own_question(update, context, uow, question_id)
+        question = await _own_question(update, uow, question_id)
         if question is None or question.entry_id is None or svc.kb.entry(question.entry_id) is None:
             await stale(update, context)
             return
@@ -166,11 +166,11 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
 
 
 async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: str) -> None:
-    """Pass an unanswered question to staff (stored; delivery to staff chats comes with staff review)."""
+    """Pass an unanswered question to staff: stored, then forwarded to the staff chat (handlers/staff_notify)."""
     svc = services(context)
     query = update.callback_query
     async with svc.uow() as uow:
-        question = await _own_question(update, context, uow, question_id)
+        question = await _own_question(update, uow, question_id)
         if question is None:
             await stale(update, context)
             return

@@ -91,7 +91,7 @@ class Rating(Base):
 
 
 class HandoffRequest(Base):
-    """An applicant asked for a person. Staff pick these up (delivery to staff chats: staff-review issue)."""
+    """An applicant asked for a person; forwarded to the staff chat, answered by a staff reply."""
 
     __tablename__ = "handoff_requests"
 
