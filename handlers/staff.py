@@ -589,7 +589,7 @@ async def on_survey_state(update: Update, context: ContextTypes.DEFAULT_TYPE, su
     open_now = target == "1"
     async with svc.uow() as uow:
         language = await _language(uow, update, context)
-        await uow.staff.set_survey_state(survey.id, open_now, update.effective_user.id)
+        await uow.surveys.set_state(survey.id, open_now, updated_by=update.effective_user.id)
         uow.audit.record(update.effective_user.id, "survey_state", survey=survey.id, open=open_now)
         await uow.flush()
         text, keyboard = await _surveys_view(uow, context, language)

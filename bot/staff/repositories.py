@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.surveys.repository import SurveyRepository
 from bot.db.models import (
     HandoffDelivery,
     HandoffRequest,
@@ -20,8 +21,6 @@ from bot.db.models import (
     Rating,
     SurveyAnswer,
     SurveyResponse,
-    SurveyState,
-    utcnow,
 )
 
 COMPLETED = "completed"
@@ -61,19 +60,8 @@ class StaffRepository:
     # --- surveys: open/closed -----------------------------------------------------------------------------
 
     async def survey_states(self) -> dict[str, bool]:
-        rows = await self._session.execute(select(SurveyState.survey_id, SurveyState.is_open))
-        return {survey_id: bool(is_open) for survey_id, is_open in rows.all()}
-
-    async def set_survey_state(self, survey_id: str, is_open: bool, admin_id: int) -> SurveyState:
-        row = await self._session.get(SurveyState, survey_id)
-        if row is None:
-            row = SurveyState(survey_id=survey_id, is_open=is_open, updated_by=admin_id)
-            self._session.add(row)
-        else:
-            row.is_open = is_open
-            row.updated_by = admin_id
-            row.updated_at = utcnow()
-        return row
+        """Staff's open/closed overrides — the survey repository's, so there is one query for them."""
+        return await SurveyRepository(self._session).states()
 
     # --- surveys: counts and answers ----------------------------------------------------------------------
 

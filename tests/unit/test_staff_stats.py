@@ -54,7 +54,7 @@ async def test_survey_completion_and_per_question_numbers(seeded):
 async def test_staff_switch_overrides_the_file_default(seeded):
     services, survey = seeded
     async with services.uow() as uow:
-        await uow.staff.set_survey_state(survey.id, False, admin_id=1001)
+        await uow.surveys.set_state(survey.id, False, updated_by=1001)
         await uow.commit()
     async with services.uow() as uow:
         [stats] = await all_survey_stats(uow.staff, {survey.id: survey})
