@@ -92,7 +92,7 @@ def _count(value: str | None, default: int, maximum: int) -> int:
 
 
 def _surveys(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Survey]:
-    return getattr(services(context), "surveys", None) or {}
+    return services(context).surveys
 
 
 # --- callback data ---------------------------------------------------------------------------------------------
