@@ -11,17 +11,15 @@ from bot.db.models import Question
 from bot.render import answer_messages
 
 from . import keyboards, surveys
-from .common import preferred_language, send_html, services, telegram_code
+from .common import preferred_language, send_html, services, telegram_code, user_language
 
 DEEP_LINK_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 async def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     svc = services(context)
-    user = update.effective_user
     async with svc.uow() as uow:
-        db_user = await uow.users.get(user.id) if user else None
-    return preferred_language(db_user, telegram_code(update), svc.settings.default_language)
+        return await user_language(uow, update, svc.settings.default_language)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -25,6 +25,13 @@ def preferred_language(user: User | None, telegram_code: str | None, default: st
     return code if code in LANGUAGES else default
 
 
+async def user_language(uow, update: Update, default: str) -> str:
+    """The language for replying to this update's user, read inside the caller's unit of work."""
+    user = update.effective_user
+    db_user = await uow.users.get(user.id) if user else None
+    return preferred_language(db_user, telegram_code(update), default)
+
+
 def telegram_code(update: Update) -> str | None:
     return update.effective_user.language_code if update.effective_user else None
 

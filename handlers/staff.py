@@ -40,7 +40,7 @@ from bot.staff.stats import all_survey_stats, is_open, qa_stats, survey_stats
 from bot.surveys.schema import Survey
 
 from . import commands, qa
-from .common import preferred_language, send_html, services, telegram_code
+from .common import send_html, services, user_language
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,6 @@ def staff_only(handler: Handler) -> Handler:
         await handler(update, context)
 
     return wrapper
-
-
-async def _language(uow, update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    svc = services(context)
-    db_user = await uow.users.get(update.effective_user.id)
-    return preferred_language(db_user, telegram_code(update), svc.settings.default_language)
 
 
 def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
@@ -138,7 +132,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     surveys = _surveys(context)
     args = _args(context)
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         selected = surveys
         if args:
             survey = surveys.get(args[0])
@@ -195,7 +189,7 @@ async def responses_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     surveys = _surveys(context)
     args = _args(context)
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         survey = surveys.get(args[0]) if args else None
         wanted = _count(args[1] if len(args) > 1 else None, RESPONSES_DEFAULT, RESPONSES_MAX)
         messages, keyboard = (
@@ -217,7 +211,7 @@ async def on_responses_page(update: Update, context: ContextTypes.DEFAULT_TYPE, 
         await qa.stale(update, context)
         return
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         messages, keyboard = await _responses_page(uow, context, survey, int(wanted), int(page), language)
         uow.audit.record(update.effective_user.id, "responses", survey=survey.id, n=int(wanted), page=int(page))
         await uow.commit()
@@ -260,7 +254,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     survey = surveys.get(args[0]) if args else None
     fmt = args[1].lower() if len(args) > 1 else "csv"
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         uow.audit.record(update.effective_user.id, "export", args=args)
         await uow.commit()  # recorded before the (long) export: the attempt is what is audited
         if survey is None or fmt not in FORMATS:
@@ -324,7 +318,7 @@ async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     args = _args(context)
     survey = surveys.get(args[0]) if args else None
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         stats = (
             await survey_stats(uow.staff, survey, await uow.staff.survey_states(), await uow.staff.response_counts())
             if survey is not None
@@ -392,7 +386,7 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     args = _args(context)
     limit = _count(args[0] if args else None, UNANSWERED_DEFAULT, UNANSWERED_MAX)
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         items = await uow.staff.unanswered(limit)
         uow.audit.record(update.effective_user.id, "unanswered", args=args)
         await uow.commit()
@@ -436,7 +430,7 @@ async def on_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
         if question is None:
             await qa.stale(update, context)
             return
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         uow.audit.record(update.effective_user.id, "kb_suggest", question_id=question.id)
         await uow.commit()
     text = svc.texts(language, "staff.unanswered.choose", text=escape(shorten(question.text, 300)), lang=escape(question.language))
@@ -460,7 +454,7 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, questi
         if question is None:
             await qa.stale(update, context)
             return
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         uow.audit.record(update.effective_user.id, "kb_suggest", question_id=question.id, category=category)
         await uow.commit()
     rows = [[_button(entry.title.get(language), f"adm:a:{question.id}:{entry.id}")] for entry in kb.by_category(category)]
@@ -488,7 +482,7 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, question
         if question is None:
             await qa.stale(update, context)
             return
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         try:
             added = await asyncio.to_thread(
                 kb_editor.add_example, svc.settings.knowledge_dir, intent, question.language, question.text
@@ -572,7 +566,7 @@ async def surveys_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/surveys — every survey, open or closed, with counts; a button to open or close each."""
     svc = services(context)
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         text, keyboard = await _surveys_view(uow, context, language)
         uow.audit.record(update.effective_user.id, "surveys", args=_args(context))
         await uow.commit()
@@ -588,7 +582,7 @@ async def on_survey_state(update: Update, context: ContextTypes.DEFAULT_TYPE, su
         return
     open_now = target == "1"
     async with svc.uow() as uow:
-        language = await _language(uow, update, context)
+        language = await user_language(uow, update, svc.settings.default_language)
         await uow.surveys.set_state(survey.id, open_now, updated_by=update.effective_user.id)
         uow.audit.record(update.effective_user.id, "survey_state", survey=survey.id, open=open_now)
         await uow.flush()

@@ -30,7 +30,7 @@ from bot.services import Services
 from bot.surveys.engine import Answer, InvalidAnswer, NotPending, Progress, SurveyEngine, decode
 
 from . import survey_views as views
-from .common import preferred_language, services, telegram_code
+from .common import services, user_language
 from .qa import stale
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,6 @@ _ALERTS = {"choose_one", "not_optional", "first_question", "no_answer"}
 def _engine(svc: Services) -> SurveyEngine:
     assert svc.survey_engine is not None, "build_services() sets up the survey engine"
     return svc.survey_engine
-
-
-async def _language(svc: Services, uow: Any, update: Update) -> str:
-    user = update.effective_user
-    db_user = await uow.users.get(user.id) if user else None
-    return preferred_language(db_user, telegram_code(update), svc.settings.default_language)
 
 
 async def _quietly(action: Awaitable[Any]) -> None:
@@ -94,7 +88,7 @@ async def feedback_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     user, chat = update.effective_user, update.effective_chat
     progress, surveys = None, []
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
         response = await engine.in_progress(uow, user.id)
         if response is not None:
             progress = await engine.progress(uow, response)
@@ -118,7 +112,7 @@ async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, survey_id: s
     user, chat = update.effective_user, update.effective_chat
     progress = None
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
         check = await engine.check_start(uow, survey_id, user.id)
         if check == "in_progress":
             progress = await engine.progress(uow, await engine.in_progress(uow, user.id))
@@ -157,13 +151,13 @@ async def on_consent(update: Update, context: ContextTypes.DEFAULT_TYPE, survey_
     user, chat = update.effective_user, update.effective_chat
     if choice == "x":
         async with svc.uow() as uow:
-            language = await _language(svc, uow, update)
+            language = await user_language(uow, update, svc.settings.default_language)
         await query.answer()
         await _quietly(query.edit_message_text(svc.texts(language, "survey.declined")))
         return
     progress = None
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
         check = await engine.check_start(uow, survey_id, user.id)
         if check == "ok":
             try:
@@ -389,7 +383,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     for attempt in range(3):
         try:
             async with svc.uow() as uow:
-                language = await _language(svc, uow, update)
+                language = await user_language(uow, update, svc.settings.default_language)
                 response = await engine.in_progress(uow, user.id)
                 if response is not None:
                     language = response.language
@@ -422,7 +416,7 @@ async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     engine = _engine(svc)
     user, chat = update.effective_user, update.effective_chat
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
         data = await collect_user_data(uow, user.id)
     texts = svc.texts
     if data.empty:
@@ -467,7 +461,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/forget: what will be deleted, and a confirm button."""
     svc = services(context)
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(svc.texts(language, "privacy.forget_yes"), callback_data="sv:f:y"),
         InlineKeyboardButton(svc.texts(language, "privacy.forget_no"), callback_data="sv:f:n"),
@@ -481,7 +475,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE, answer: 
     query = update.callback_query
     user = update.effective_user
     async with svc.uow() as uow:
-        language = await _language(svc, uow, update)
+        language = await user_language(uow, update, svc.settings.default_language)
         if answer == "y":
             counts = await forget_user(uow, user.id, engine.respondent_keys(user.id))
             await uow.commit()
