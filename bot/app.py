@@ -27,7 +27,7 @@ from .db.database import create_engine, create_session_factory, migrate
 from .db.uow import uow_factory
 from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
-from .qa import QAService, Thresholds
+from .qa import QAService
 from .services import Services
 from .staff import STAFF_COMMANDS
 from .surveys.engine import SurveyEngine, respondent_secret
@@ -53,14 +53,7 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
         if use_nlu
         else None
     )
-    qa = QAService(
-        kb,
-        nlu,
-        LexicalMatcher(kb),
-        LanguageDetector(kb),
-        rasa_thresholds=Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold),
-        lexical_thresholds=Thresholds(settings.lexical_answer_threshold, settings.lexical_suggest_threshold),
-    )
+    qa = QAService.from_settings(kb, nlu, LexicalMatcher(kb), LanguageDetector(kb), settings)
     services = Services(
         settings=settings,
         kb=kb,

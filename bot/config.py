@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # Below this the best guess is not worth offering at all: the question is treated as not covered.
     nlu_suggest_threshold: float = Field(default=0.15, ge=0, le=1)
     lexical_suggest_threshold: float = Field(default=0.25, ge=0, le=1)
+    # ...and the best entry must lead the second by this much, or the bot asks "did you mean" between them.
+    nlu_answer_margin: float = Field(default=0.0, ge=0, le=1)
+    lexical_answer_margin: float = Field(default=0.0, ge=0, le=1)
+    # Share of the lexical matcher's similarity in the score the bot decides on while Rasa answers (0 = Rasa only).
+    nlu_lexical_weight: float = Field(default=0.0, ge=0, le=1)
 
     knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
     # Feedback surveys (surveys/*.yaml). An unfinished survey gets one reminder this long after the last answer;

@@ -3,11 +3,17 @@
 The decision is the same whichever engine classified the question (Rasa, or the lexical matcher when
 Rasa is unavailable); only the thresholds differ, because the two engines' scores are on different scales:
 
-* a knowledge-base entry with confidence ≥ answer threshold → answer it;
+* a knowledge-base entry whose score is ≥ the answer threshold **and** leads the runner-up by ≥ the margin
+  → answer it (a high score shared with a close second means the model cannot tell two entries apart);
 * a meta intent (greet, thanks, …) ≥ answer threshold → the matching conversational reply;
 * `out_of_scope` ≥ answer threshold → say honestly it is not covered, offer a human;
 * otherwise up to 3 knowledge-base entries above the suggest threshold → "did you mean";
 * nothing worth suggesting → not covered, offer a human.
+
+While Rasa answers, its ranking is blended with the in-process lexical matcher's (`lexical_weight`): the two
+make different mistakes (the model generalises over character n-grams and stems, the matcher rewards exact
+content words), and the blend was measured better than either (docs/nlu-pipeline.md). Off-topic small talk is
+declined like any other out-of-scope question, but without the offer to pass it to staff.
 
 It never makes up an answer: every answer is an entry's text, written and reviewed in the knowledge base.
 """
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from knowledge.language import LanguageDetector
 from knowledge.loader import KnowledgeBase
@@ -25,11 +31,16 @@ from knowledge.schema import Entry
 
 from .nlu_client import IntentScore, NluResult, NluUnavailable
 
+if TYPE_CHECKING:
+    from .config import Settings
+
 log = logging.getLogger(__name__)
 
 Kind = Literal["answer", "clarify", "out_of_scope", "meta"]
 Engine = Literal["rasa", "lexical"]
 MAX_SUGGESTIONS = 3
+# The matcher is cheap but grows with the text; a question longer than this is cut before matching.
+MAX_TEXT_FOR_MATCHER = 500
 
 
 class NluClient(Protocol):
@@ -42,6 +53,10 @@ class NluClient(Protocol):
 class Thresholds:
     answer: float
     suggest: float
+    margin: float = 0.0
+
+
+DECLINED = ("out_of_scope", "smalltalk")
 
 
 @dataclass(frozen=True)
@@ -69,40 +84,80 @@ class QAService:
         detector: LanguageDetector,
         rasa_thresholds: Thresholds,
         lexical_thresholds: Thresholds,
+        lexical_weight: float = 0.0,
     ) -> None:
         self.kb = kb
+        self._lexical_weight = lexical_weight
         self._nlu = nlu
         self._matcher = matcher
         self._detector = detector
         self._thresholds = {"rasa": rasa_thresholds, "lexical": lexical_thresholds}
 
+    @classmethod
+    def from_settings(cls, kb: KnowledgeBase, nlu: NluClient | None, matcher: LexicalMatcher,
+                      detector: LanguageDetector, settings: "Settings") -> "QAService":
+        return cls(
+            kb, nlu, matcher, detector,
+            Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold, settings.nlu_answer_margin),
+            Thresholds(settings.lexical_answer_threshold, settings.lexical_suggest_threshold,
+                       settings.lexical_answer_margin),
+            lexical_weight=settings.nlu_lexical_weight,
+        )
+
     def language_of(self, text: str, fallback: str) -> str:
         return self._detector.detect(text) or fallback
 
-    async def classify(self, text: str) -> tuple[Engine, list[IntentScore]]:
-        """The intent ranking, from Rasa when it answers, else from the lexical matcher."""
+    def lexical_rank(self, text: str) -> list[IntentScore]:
+        return [IntentScore(c.intent, c.score) for c in self._matcher.rank(text[:MAX_TEXT_FOR_MATCHER])]
+
+    async def classify(self, text: str) -> tuple[list[IntentScore] | None, list[IntentScore]]:
+        """(Rasa's ranking, or None when Rasa is unavailable; the lexical matcher's ranking)."""
+        nlu: list[IntentScore] | None = None
         if self._nlu is not None:
             try:
-                result = await self._nlu.parse(text)
-                return "rasa", list(result.ranking)
+                nlu = list((await self._nlu.parse(text)).ranking)
             except NluUnavailable:
                 pass  # the client logged the change of state once; answer from the matcher
-        return "lexical", [IntentScore(c.intent, c.score) for c in self._matcher.rank(text)]
+        return nlu, self.lexical_rank(text)
+
+    async def rank(self, text: str) -> list[IntentScore]:
+        """The ranking the bot decides on (blended while Rasa answers, the matcher's otherwise)."""
+        nlu, lexical = await self.classify(text)
+        return lexical if nlu is None else self.blend(nlu, lexical)
 
     async def ask(self, text: str, fallback_language: str) -> QAResult:
         language = self.language_of(text, fallback_language)
-        engine, ranking = await self.classify(text)
-        return self.decide(ranking, engine, language)
+        nlu, lexical = await self.classify(text)
+        return self.decide_from(nlu, lexical, language)
+
+    def blend(self, nlu: list[IntentScore], lexical: list[IntentScore]) -> list[IntentScore]:
+        """Rasa's probabilities blended with the matcher's similarities, best first."""
+        weight = self._lexical_weight
+        if weight <= 0:
+            return nlu
+        scores: dict[str, float] = {}
+        for score in nlu:
+            scores[score.intent] = (1 - weight) * score.confidence
+        for score in lexical:
+            scores[score.intent] = scores.get(score.intent, 0.0) + weight * score.confidence
+        return [IntentScore(intent, value) for intent, value in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+    def decide_from(self, nlu: list[IntentScore] | None, lexical: list[IntentScore], language: str) -> QAResult:
+        """The decision from Rasa's ranking blended with the matcher's, or from the matcher's alone."""
+        if nlu is None:
+            return self.decide(lexical, "lexical", language)
+        return self.decide(self.blend(nlu, lexical), "rasa", language)
 
     def decide(self, ranking: list[IntentScore], engine: Engine, language: str) -> QAResult:
         thresholds = self._thresholds[engine]
         known = [score for score in ranking if score.intent in self.kb.entries or score.intent in self.kb.meta]
         top = known[0] if known else None
-        if top is not None and top.confidence >= thresholds.answer:
+        runner_up = known[1].confidence if len(known) > 1 else 0.0
+        if top is not None and top.confidence >= thresholds.answer and top.confidence - runner_up >= thresholds.margin:
             entry = self.kb.entry(top.intent)
             if entry is not None:
                 return QAResult("answer", language, engine, top.intent, top.confidence, entry=entry)
-            if top.intent == "out_of_scope":
+            if top.intent in DECLINED:
                 return QAResult("out_of_scope", language, engine, top.intent, top.confidence)
             return QAResult("meta", language, engine, top.intent, top.confidence)
         suggestions = tuple(

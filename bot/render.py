@@ -17,6 +17,7 @@ def answer_messages(
     blocks = [
         f"<b>{escape(entry.title.get(language))}</b>",
         *plain_block(entry.answer.get(language), limit),
+        *([f"<i>{escape(entry.caveat.get(language))}</i>"] if entry.caveat is not None else []),
         f"<i>{escape(texts(language, 'answer.source', section=section))}</i>",
     ]
     return pack(blocks, limit)

@@ -407,7 +407,7 @@ async def _suggestion_keyboard(context: ContextTypes.DEFAULT_TYPE, question, lan
         candidates.append(question.entry_id)
     if question.intent and kb.entry(question.intent):
         candidates.append(question.intent)
-    _engine, ranking = await svc.qa.classify(question.text)
+    ranking = await svc.qa.rank(question.text)
     candidates += [score.intent for score in ranking if kb.entry(score.intent) is not None]
     unique = list(dict.fromkeys(candidates))[:MAX_SUGGESTIONS]
     rows = [[_button("➕ " + kb.entry(entry_id).title.get(language), f"adm:a:{question.id}:{entry_id}")] for entry_id in unique]

@@ -29,6 +29,10 @@ from .yamlio import describe_location, read_yaml
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
 DEFAULT_HELDOUT_FILE = PACKAGE_DIR / "eval" / "heldout.yaml"
+# The evaluation sets, most telling first: `independent` was written by people who saw neither the training
+# examples nor the other set; `heldout` is the older set, closer to the training examples.
+INDEPENDENT_EVAL_FILE = PACKAGE_DIR / "eval" / "independent.yaml"
+EVAL_FILES: tuple[Path, ...] = (INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE)
 
 
 class KnowledgeBaseError(ValueError):
@@ -138,23 +142,24 @@ def _check_examples_unambiguous(kb: KnowledgeBase) -> None:
             seen[key] = intent
 
 
-def _leak_key(text: str) -> str:
-    """Two texts that differ only in case, diacritics, spacing or punctuation are the same question."""
-    return " ".join(words(text))
-
-
 def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | None = None) -> list[HeldOutItem]:
-    """The held-out evaluation set; with `kb`, also checks labels exist and no item leaked into training."""
+    """An evaluation set; with `kb`, also checks labels exist and that no item leaked into training
+    (`knowledge.leaks`: equal up to case, diacritics, ё/е, punctuation and word order, or char-trigram
+    Jaccard ≥ 0.8 to a training example)."""
+    from .leaks import LeakIndex
+
     path = Path(path)
     items: list[HeldOutItem] = _validate(HeldOutFile, read_yaml(path, KnowledgeBaseError), path).items
     if kb is not None:
-        training = {_leak_key(text) for intent in kb.intents for _, text in kb.examples(intent)}
+        index = LeakIndex(text for intent in kb.intents for _, text in kb.examples(intent))
         for number, item in enumerate(items, start=1):
             if item.intent not in kb.entries and item.intent not in kb.meta:
                 raise KnowledgeBaseError(f"{path}: item #{number} '{item.text}': field intent: unknown '{item.intent}'")
-            if _leak_key(item.text) in training:
+            twin = index.twin_of(item.text)
+            if twin is not None:
                 raise KnowledgeBaseError(
-                    f"{path}: item #{number} '{item.text}': field text: also a training example (leak)"
+                    f"{path}: item #{number} '{item.text}': field text: too close to the training example "
+                    f"'{twin}' (leak)"
                 )
     return items
 

@@ -23,6 +23,7 @@ META_INTENTS: tuple[str, ...] = (
     "bot_challenge",
     "human_handoff",
     "out_of_scope",
+    "smalltalk",
 )
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -78,6 +79,10 @@ class Entry(_Strict):
     source: NonEmpty
     title: Title
     answer: Localized
+    # What the answer cannot tell and where to ask instead (e.g. the presentation describes 2016–2021 and says
+    # nothing about current calls): shown after the answer together with a button that passes the question
+    # to staff. Kept apart from `answer`, which stays faithful to the presentation.
+    caveat: Localized | None = None
     examples: Examples
     related: list[str] = Field(default_factory=list)
 
@@ -115,6 +120,9 @@ class HeldOutItem(_Strict):
     text: NonEmpty
     lang: Annotated[str, StringConstraints(pattern=r"^(lv|lv_ascii|en|ru)$")]
     intent: NonEmpty
+    # How the item was written (plain, paraphrase, situation, greeting, typo, mixed, keywords, near_miss,
+    # smalltalk): lets the evaluation say which kinds of questions fail.
+    style: str | None = None
 
 
 class HeldOutFile(_Strict):

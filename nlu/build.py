@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -44,15 +45,28 @@ def _intent_block(intent: str, texts: list[str]) -> dict:
     return {"intent": intent, "examples": _example_lines(texts)}
 
 
-def training_texts(kb: KnowledgeBase, intent: str, ascii_copies: bool) -> list[str]:
+def training_texts(kb: KnowledgeBase, intent: str, ascii_copies: bool, answers: bool = False) -> list[str]:
+    """The intent's example questions (+ diacritic-free copies of the Latvian ones); with `answers`, also the
+    entry's title and the sentences of its answer in every language, as extra signal of what it is about."""
     texts = []
-    for language, text in kb.examples(intent):
+    pairs = list(kb.examples(intent))
+    entry = kb.entry(intent)
+    if answers and entry is not None:
+        for language in ("lv", "en", "ru"):
+            pairs.append((language, entry.title.get(language)))
+            pairs += [(language, sentence) for sentence in _sentences(entry.answer.get(language))]
+    for language, text in pairs:
         texts.append(text)
         if ascii_copies and language == "lv":
             folded = fold_latin_diacritics(text)
             if folded != text:
                 texts.append(folded)
     return texts
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+|\n+|\s*•\s*", text)
+    return [part.strip(" :;–-") for part in parts if len(part.strip()) >= 12]
 
 
 class _LiteralDumper(yaml.SafeDumper):
@@ -71,7 +85,9 @@ def _dump(data: dict) -> str:
     return HEADER + yaml.dump(data, Dumper=_LiteralDumper, allow_unicode=True, sort_keys=False, width=10_000)
 
 
-def build(out_dir: Path, kb: KnowledgeBase, heldout_file: Path | None, ascii_copies: bool = True) -> list[Path]:
+def build(
+    out_dir: Path, kb: KnowledgeBase, heldout_file: Path | None, ascii_copies: bool = True, answers: bool = False
+) -> list[Path]:
     """Write the Rasa data files into `out_dir`; returns the written paths."""
     data_dir = out_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +100,7 @@ def build(out_dir: Path, kb: KnowledgeBase, heldout_file: Path | None, ascii_cop
         categories.setdefault(entry.category, []).append(entry.id)
     for category, intents in categories.items():
         path = data_dir / f"kb_{category}.yml"
-        blocks = [_intent_block(intent, training_texts(kb, intent, ascii_copies)) for intent in intents]
+        blocks = [_intent_block(intent, training_texts(kb, intent, ascii_copies, answers)) for intent in intents]
         path.write_text(_dump({"version": "3.1", "nlu": blocks}), encoding="utf-8")
         written.append(path)
 

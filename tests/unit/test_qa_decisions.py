@@ -65,3 +65,33 @@ async def test_rasa_is_used_when_it_answers_and_the_matcher_when_not(kb):
     fake.down = True
     result = await service.ask("budžets", "en")
     assert (result.engine, result.kind, result.entry.id, result.language) == ("lexical", "answer", "fact_budget", "lv")
+
+
+def test_a_close_second_turns_an_answer_into_did_you_mean(kb):
+    strict = QAService(kb, None, LexicalMatcher(kb), LanguageDetector(kb), Thresholds(0.4, 0.15, margin=0.2),
+                       Thresholds(0.6, 0.25))
+    close = ranking(("fact_budget", 0.5), ("fact_projects", 0.4))
+    clear = ranking(("fact_budget", 0.5), ("fact_projects", 0.1))
+    assert strict.decide(close, "rasa", "lv").kind == "clarify"
+    assert strict.decide(clear, "rasa", "lv").kind == "answer"
+
+
+def test_small_talk_is_declined_like_out_of_scope(service):
+    result = service.decide(ranking(("smalltalk", 0.9)), "rasa", "en")
+    assert (result.kind, result.intent) == ("out_of_scope", "smalltalk")
+
+
+def test_blend_mixes_rasa_with_the_matcher_by_weight(kb):
+    blended = QAService(kb, None, LexicalMatcher(kb), LanguageDetector(kb), Thresholds(0.5, 0.15),
+                        Thresholds(0.6, 0.25), lexical_weight=0.5)
+    mixed = blended.blend(ranking(("fact_budget", 0.6), ("fact_period", 0.4)), ranking(("fact_period", 1.0)))
+    assert [(s.intent, round(s.confidence, 2)) for s in mixed] == [("fact_period", 0.7), ("fact_budget", 0.3)]
+    assert blended.decide_from(None, ranking(("fact_period", 0.9)), "lv").engine == "lexical"
+
+
+def test_the_matcher_only_sees_the_start_of_a_huge_text(service):
+    import time
+
+    started = time.perf_counter()
+    service.lexical_rank("?" * 4096 + " budžets")
+    assert time.perf_counter() - started < 0.5

