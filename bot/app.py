@@ -1,4 +1,5 @@
-"""The composition root: the one place that builds and wires everything together.
+"""The composition root: the one place that builds and wires everything together — and the only module that
+imports both `bot` (the Telegram-free use cases) and `handlers` (the Telegram side).
 
 `build_services()` loads the knowledge base, opens the database (running migrations) and creates the NLU
 client and the lexical matcher; `build_application()` creates the PTB Application around those services.
@@ -24,7 +25,7 @@ from knowledge.matcher import LexicalMatcher
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
-from .db.uow import uow_factory
+from .uow import uow_factory
 from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService, Thresholds

@@ -158,9 +158,3 @@ def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | No
                 )
     return items
 
-
-def iter_training_examples(kb: KnowledgeBase) -> Iterable[tuple[str, str, str]]:
-    """(intent, language, text) for every training example."""
-    for intent in kb.intents:
-        for language, text in kb.examples(intent):
-            yield intent, language, text

@@ -37,6 +37,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from bot.db.database import create_engine, create_session_factory, migrate  # noqa: E402
 from bot.db.models import SurveyAnswer, SurveyResponse  # noqa: E402
+from bot.staff.repositories import StaffRepository
 from bot.staff.export import ValueLabels, export_survey  # noqa: E402
 from bot.surveys.schema import Survey, load_survey  # noqa: E402
 
@@ -119,7 +120,7 @@ async def _export(database: Path, survey: Survey, fmt: str, out_dir: Path) -> di
         await session.connection()  # connect before measuring
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         began = time.perf_counter()
-        result = await export_survey(session, survey, fmt, ValueLabels("lv", "jā", "nē"), progress=progress, directory=out_dir)
+        result = await export_survey(StaffRepository(session), survey, fmt, ValueLabels("lv", "jā", "nē"), progress=progress, directory=out_dir)
         seconds = time.perf_counter() - began
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     await engine.dispose()

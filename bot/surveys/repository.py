@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, SurveyState, utcnow
 
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
+from bot.vocabulary import ResponseStatus
+
 
 
 class SurveyRepository:
@@ -56,7 +55,7 @@ class SurveyRepository:
             return None
         result = await self._session.execute(
             select(SurveyResponse)
-            .where(SurveyResponse.respondent_key.in_(keys), SurveyResponse.status == IN_PROGRESS)
+            .where(SurveyResponse.respondent_key.in_(keys), SurveyResponse.status == ResponseStatus.IN_PROGRESS)
             .order_by(SurveyResponse.id.desc())
             .limit(1)
         )
@@ -68,18 +67,11 @@ class SurveyRepository:
             .where(
                 SurveyResponse.survey_id == survey_id,
                 SurveyResponse.respondent_key == respondent_key,
-                SurveyResponse.status == COMPLETED,
+                SurveyResponse.status == ResponseStatus.COMPLETED,
             )
             .limit(1)
         )
         return result.first() is not None
-
-    async def for_user(self, user_id: int) -> list[SurveyResponse]:
-        """Responses stored under the user's id (never the anonymous ones: those have no user id)."""
-        result = await self._session.execute(
-            select(SurveyResponse).where(SurveyResponse.user_id == user_id).order_by(SurveyResponse.id)
-        )
-        return list(result.scalars())
 
     # --- answers ------------------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from bot.app import build_application, build_services, close_services
 from bot.config import PROJECT_DIR
 from bot.db.models import Base, Question, SurveyAnswer, SurveyReminder, SurveyResponse, utcnow
 from bot.offline import OfflineBotApi
-from handlers import survey_views
+from handlers import common, survey_views
 from handlers.surveys import deliver_reminders
 from tests.conftest import Harness
 from tests.fakes import FakeNlu
@@ -609,4 +609,4 @@ def test_callback_data_fits_telegram_limit_for_the_longest_ids():
     data = [b.callback_data for row in survey_views.question_keyboard(progress, texts).inline_keyboard for b in row]
     data += [b.callback_data for row in survey_views.consent_keyboard(survey, "lv", texts).inline_keyboard for b in row]
     assert max(len(d.encode()) for d in data) <= 64
-    assert all(survey_views.parse(d) is not None for d in data)
+    assert all(common.parse(d, common.SURVEY_PREFIX) is not None for d in data)
