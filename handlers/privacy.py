@@ -12,7 +12,8 @@ from telegram.ext import ContextTypes
 from bot.db.personal_data import UserData
 from bot.formatting import escape, pack, plain_block
 from bot.i18n import Translator
-from bot.surveys.engine import Answer, decode
+from bot.surveys.engine import Answer
+from bot.surveys.values import decode
 from bot.surveys.render import answer_text
 from bot.surveys.schema import Survey
 

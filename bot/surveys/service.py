@@ -20,7 +20,8 @@ from bot.accounts import preferred_language
 from bot.db.models import SurveyResponse
 from bot.uow import UnitOfWork, UnitOfWorkFactory
 
-from .engine import InvalidAnswer, NotPending, Progress, StartCheck, SurveyEngine
+from .engine import NotPending, Progress, StartCheck, SurveyEngine
+from .values import InvalidAnswer
 from .schema import Survey
 
 log = logging.getLogger(__name__)
