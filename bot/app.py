@@ -25,7 +25,6 @@ from knowledge.matcher import LexicalMatcher
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
-from .uow import uow_factory
 from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService, Thresholds
@@ -33,6 +32,7 @@ from .services import Services
 from .staff import STAFF_COMMANDS
 from .surveys.engine import SurveyEngine, respondent_secret
 from .surveys.schema import load_surveys
+from .uow import uow_factory
 
 log = logging.getLogger(__name__)
 

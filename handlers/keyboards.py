@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.i18n import LANGUAGES, Translator
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
 
 from .common import button, markup
+
 
 def start_menu(language: str, texts: Translator) -> InlineKeyboardMarkup:
     return markup(

@@ -13,9 +13,9 @@ from bot.db.personal_data import UserData
 from bot.formatting import escape, pack, plain_block
 from bot.i18n import Translator
 from bot.surveys.engine import Answer
-from bot.surveys.values import decode
 from bot.surveys.render import answer_text
 from bot.surveys.schema import Survey
+from bot.surveys.values import decode
 
 from .common import SHAPES, button, chat_id, markup, parse, reply_language, services, stale, telegram_code, user_id
 

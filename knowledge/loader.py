@@ -6,7 +6,6 @@ so a staff member who edits a YAML file by hand sees exactly what to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -37,17 +37,15 @@ from sqlalchemy import insert  # noqa: E402
 
 from bot.db.database import create_engine, create_session_factory, migrate  # noqa: E402
 from bot.db.models import SurveyAnswer, SurveyResponse  # noqa: E402
-from bot.staff.repositories import StaffRepository
 from bot.staff.export import ValueLabels, export_survey  # noqa: E402
+from bot.staff.repositories import StaffRepository
 from bot.surveys.schema import Survey, load_survey  # noqa: E402
 
 DEFAULT_SURVEY = PROJECT / "surveys" / "participants.yaml"
 FALLBACK_SURVEY = PROJECT / "tests" / "fixtures" / "surveys" / "staff_demo.yaml"
 SEED_BATCH = 1000
-WORDS_LV = ("aktivitāte bija ļoti noderīga, satikām kaimiņus no citas kopienas un runājām par kopīgām vērtībām "
-            "skolēni iesaistījās, bet pietrūka laika diskusijai; nākamreiz vēlētos vairāk praktisku uzdevumu").split()
-WORDS_RU = ("было интересно познакомиться с людьми из другой общины, хотелось бы больше времени на обсуждение "
-            "и практические задания для молодёжи; спасибо организаторам").split()
+WORDS_LV = ["aktivitāte", "bija", "ļoti", "noderīga,", "satikām", "kaimiņus", "no", "citas", "kopienas", "un", "runājām", "par", "kopīgām", "vērtībām", "skolēni", "iesaistījās,", "bet", "pietrūka", "laika", "diskusijai;", "nākamreiz", "vēlētos", "vairāk", "praktisku", "uzdevumu"]
+WORDS_RU = ["было", "интересно", "познакомиться", "с", "людьми", "из", "другой", "общины,", "хотелось", "бы", "больше", "времени", "на", "обсуждение", "и", "практические", "задания", "для", "молодёжи;", "спасибо", "организаторам"]
 
 
 def _answer(question, rng: random.Random) -> tuple[object | None, bool]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.vocabulary import HandoffStatus, ResponseStatus
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -25,6 +24,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.vocabulary import HandoffStatus, ResponseStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

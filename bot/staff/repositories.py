@@ -14,7 +14,6 @@ from typing import NamedTuple
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.surveys.repository import SurveyRepository
 from bot.db.models import (
     HandoffDelivery,
     HandoffRequest,
@@ -23,7 +22,7 @@ from bot.db.models import (
     SurveyAnswer,
     SurveyResponse,
 )
-
+from bot.surveys.repository import SurveyRepository
 from bot.vocabulary import ANSWERED, FALLBACK, TOPIC_OUTCOMES, Engine, ResponseStatus
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.db.models import utcnow
 from bot.surveys.schema import Question, Survey
-
 from bot.vocabulary import ANSWERED, FALLBACK, ResponseStatus, survey_is_open
 
 from .repositories import StaffRepository

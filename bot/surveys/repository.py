@@ -10,9 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, SurveyState, utcnow
-
 from bot.vocabulary import ResponseStatus
-
 
 
 class SurveyRepository:

@@ -21,8 +21,8 @@ from bot.db.models import SurveyResponse
 from bot.uow import UnitOfWork, UnitOfWorkFactory
 
 from .engine import NotPending, Progress, StartCheck, SurveyEngine
-from .values import InvalidAnswer
 from .schema import Survey
+from .values import InvalidAnswer
 
 log = logging.getLogger(__name__)
 

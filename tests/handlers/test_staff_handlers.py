@@ -26,12 +26,12 @@ from sqlalchemy import func, select
 from bot.app import build_application, build_services
 from bot.config import Settings
 from bot.db.database import create_engine, create_session_factory, migrate
-from bot.uow import uow_factory
 from bot.db.models import AuditLog, Base, HandoffDelivery, HandoffRequest, Question, SurveyState
 from bot.offline import BOT_USER, OfflineBotApi
 from bot.services import Services
 from bot.staff import STAFF_COMMANDS
 from bot.staff import service as staff_service
+from bot.uow import uow_factory
 from handlers import common
 from handlers.staff import files as staff_files
 from knowledge.loader import DEFAULT_DATA_DIR, load_knowledge_base

@@ -14,10 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.db.database import create_engine, create_session_factory, migrate
 from bot.db.models import Question as QuestionRow
 from bot.db.models import Rating, SurveyAnswer, SurveyReminder, SurveyResponse, User, utcnow
-from bot.uow import uow_factory
-from bot.surveys.values import InvalidAnswer, button_value, text_value, toggled
 from bot.surveys.engine import NotPending, SurveyEngine, respondent_secret
 from bot.surveys.schema import Survey
+from bot.surveys.values import InvalidAnswer, button_value, text_value, toggled
+from bot.uow import uow_factory
 
 L = {"lv": "lv", "en": "en", "ru": "ru"}
 USER = 7000000001
