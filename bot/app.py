@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -36,6 +37,7 @@ from .uow import uow_factory
 
 log = logging.getLogger(__name__)
 
+App = Application[Any, Any, Any, Any, Any, Any]
 OFFLINE_TOKEN = "0:offline"
 COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
 
@@ -90,7 +92,7 @@ async def close_services(services: Services) -> None:
         await services.engine.dispose()
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: App) -> None:
     """The command menu in lv (also the default for other languages), en and ru."""
     texts: Translator = application.bot_data[SERVICES_KEY].texts
     for language in LANGUAGES:
@@ -101,7 +103,7 @@ async def register_commands(application: Application) -> None:
     await register_staff_commands(application)
 
 
-async def register_staff_commands(application: Application) -> None:
+async def register_staff_commands(application: App) -> None:
     """Each admin's own menu (chat scope): the public commands plus the staff commands, in lv/en/ru.
 
     Telegram refuses a chat scope for a user who never opened the bot ("chat not found"); that is logged and
@@ -125,7 +127,7 @@ def build_application(
     services: Services,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
-) -> Application:
+) -> App:
     builder = (
         ApplicationBuilder()
         .token(settings.token or OFFLINE_TOKEN)
@@ -136,7 +138,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)

@@ -52,11 +52,11 @@ def my_data_messages(data: UserData, surveys: dict[str, Survey], texts: Translat
         blocks.append(texts(language, "privacy.response", title=escape(title), status=status,
                             date=_date(response.completed_at or response.started_at)))
         for row in answers:
-            question = survey.question(row.question_id) if survey else None
-            if question is None:
+            asked = survey.question(row.question_id) if survey else None
+            if asked is None:
                 continue
-            shown = answer_text(question, Answer(decode(row.value), row.skipped), language, texts)
-            blocks.extend(plain_block(f"  {question.text.get(language)} — {shown}", 3000))
+            shown = answer_text(asked, Answer(decode(row.value), row.skipped), language, texts)
+            blocks.extend(plain_block(f"  {asked.text.get(language)} — {shown}", 3000))
     blocks.append(texts(language, "privacy.anonymous_note"))
     blocks.append(texts(language, "privacy.forget_hint"))
     return pack(blocks, separator="\n")

@@ -38,7 +38,7 @@ from sqlalchemy import insert  # noqa: E402
 from bot.db.database import create_engine, create_session_factory, migrate  # noqa: E402
 from bot.db.models import SurveyAnswer, SurveyResponse  # noqa: E402
 from bot.staff.export import ValueLabels, export_survey  # noqa: E402
-from bot.staff.repositories import StaffRepository
+from bot.staff.repositories import StaffRepository  # noqa: E402
 from bot.surveys.schema import Survey, load_survey  # noqa: E402
 
 DEFAULT_SURVEY = PROJECT / "surveys" / "participants.yaml"

@@ -16,8 +16,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus, ResponseStatus
@@ -115,7 +116,7 @@ class PersonalDataRepository:
 
     async def _delete(self, model: type[Base], condition: ColumnElement[bool]) -> int:
         result = await self._session.execute(delete(model).where(condition).execution_options(synchronize_session=False))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
     async def collect(self, user_id: int, recent: int = 5) -> UserData:
         session = self._session

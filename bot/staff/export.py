@@ -152,7 +152,7 @@ class _XlsxWriter:
         self._workbook.close()
 
 
-def _row(survey: Survey, response: tuple, answers: dict[str, tuple[str | None, bool]], labels: ValueLabels) -> list[Any]:
+def _row(survey: Survey, response: tuple[Any, ...], answers: dict[str, tuple[str | None, bool]], labels: ValueLabels) -> list[Any]:
     response_id, started_at, completed_at, language, anonymous = response
     duration = (
         round((as_utc(completed_at) - as_utc(started_at)).total_seconds())
@@ -191,7 +191,7 @@ async def export_survey(
         writer.write(header(survey))
         if progress is not None:
             await progress(0, total)
-        current: tuple | None = None
+        current: tuple[Any, ...] | None = None
         answers: dict[str, tuple[str | None, bool]] = {}
         reported = 0
         # Whole partitions, not row by row: each step of an async result is a hop into the database driver.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -172,7 +172,7 @@ class StaffRepository:
             yield [ExportRow(*row) for row in partition]
 
     @staticmethod
-    def _export_statement(survey_id: str) -> Select[tuple[int, datetime, datetime | None, str, bool, str | None, str | None, bool | None]]:
+    def _export_statement(survey_id: str) -> Select[Any]:
         return (
             select(
                 SurveyResponse.id,

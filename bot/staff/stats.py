@@ -136,7 +136,7 @@ def _weighted_median(counts: Counter[int]) -> float | None:
 def _question_stats(question: Question, values: Counter[Any], answered: int, skipped: int) -> QuestionStats:
     stats = QuestionStats(question, answered=answered, skipped=skipped, respondents=answered + skipped)
     if question.type == "scale":
-        distribution = {point: values.get(point, 0) for point in question.scale_points}
+        distribution: dict[Any, int] = {point: values.get(point, 0) for point in question.scale_points}
         for value, number in values.items():  # answers outside today's scale (the file changed) still count
             if isinstance(value, int) and value not in distribution:
                 distribution[value] = number

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, SurveyState, utcnow
@@ -83,7 +84,7 @@ class SurveyRepository:
 
     async def delete_answers(self, response_id: int) -> int:
         result = await self._session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == response_id))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
     # --- reminders ----------------------------------------------------------------------------------------------
 
@@ -100,7 +101,7 @@ class SurveyRepository:
 
     async def delete_reminder(self, response_id: int) -> int:
         result = await self._session.execute(delete(SurveyReminder).where(SurveyReminder.response_id == response_id))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
     async def due_reminders(self, now: datetime, limit: int = 50) -> list[SurveyReminder]:
         result = await self._session.execute(
@@ -119,7 +120,7 @@ class SurveyRepository:
             .values(sent_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
 
     async def release_reminder(self, reminder_id: int) -> None:
         """Sending failed for a passing reason (network): let the next run try again."""

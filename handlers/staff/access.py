@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -21,8 +22,8 @@ log = logging.getLogger(__name__)
 
 MAX_AUDITED_ARG = 64
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-StaffCommand = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, list[str]], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+StaffCommand = Callable[[Update, ContextTypes.DEFAULT_TYPE, str, list[str]], Coroutine[Any, Any, None]]
 
 
 def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

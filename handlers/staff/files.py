@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -58,10 +59,8 @@ async def _export_and_send(
             return
         last_edit = time.monotonic()
         text = svc.texts(language, "staff.export.progress", title=title, format=fmt.upper(), done=done, total=total)
-        try:
+        with contextlib.suppress(BadRequest):  # e.g. "message is not modified": progress is best effort
             await status.edit_text(text)
-        except BadRequest:
-            pass  # e.g. "message is not modified": progress is best effort
 
     labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"))
     try:

@@ -105,7 +105,7 @@ async def test_progress_is_reported_in_batches_and_an_empty_survey_exports_a_hea
     assert calls[0] == (0, 4) and calls[-1] == (4, 4)
     done = [number for number, _ in calls]
     assert done == sorted(done) and len(calls) >= 3  # reported along the way, never backwards
-    assert all(b - a >= 2 for a, b in zip(done[1:-2], done[2:-1]))  # at least batch_size apart
+    assert all(b - a >= 2 for a, b in zip(done[1:-2], done[2:-1], strict=True))  # at least batch_size apart
     result.path.unlink()
 
     empty = demo_survey().model_copy(update={"id": "nobody_answered"})
