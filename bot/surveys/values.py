@@ -34,13 +34,7 @@ def decode(text: str | None) -> Any:
 def button_value(question: Question, raw: str) -> Any:
     """The stored value for a button press ("4", a choice id, "y"/"n")."""
     if question.type == "scale":
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidAnswer("out_of_range") from None
-        if value not in question.scale_points:
-            raise InvalidAnswer("out_of_range")
-        return value
+        return _scale_point(question, raw, "out_of_range")
     if question.type == "single":
         if question.choice(raw) is None:
             raise InvalidAnswer("unknown_choice")
@@ -62,14 +56,19 @@ def text_value(question: Question, text: str) -> Any:
             raise InvalidAnswer("too_long", length=len(stripped), max_length=question.max_length)
         return stripped
     if question.type == "scale":
-        try:
-            value = int(stripped)
-        except ValueError:
-            raise InvalidAnswer("use_buttons") from None
-        if value not in question.scale_points:
-            raise InvalidAnswer("use_buttons")
-        return value
+        return _scale_point(question, stripped, "use_buttons")
     raise InvalidAnswer("use_buttons")
+
+
+def _scale_point(question: Question, raw: str, refusal: str) -> int:
+    """`raw` as one of the question's scale points, else InvalidAnswer(refusal)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidAnswer(refusal) from None
+    if value not in question.scale_points:
+        raise InvalidAnswer(refusal)
+    return value
 
 
 def toggled(question: Question, selection: list[str] | None, choice_id: str) -> list[str]:

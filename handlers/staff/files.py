@@ -21,7 +21,7 @@ from bot.surveys.schema import Survey
 
 from ..common import chat_id, send_html, services
 from .access import staff_only
-from .reports import usage
+from .reports import survey_arg, usage
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,8 @@ async def _export_and_send(
 async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, args: list[str]) -> None:
     """/chart <survey> [question] — a PNG bar chart per question (all chartable questions if none given)."""
     svc = services(context)
-    survey = svc.surveys.get(args[0]) if args else None
+    survey = await survey_arg(update, context, language, "chart", args)
     if survey is None:
-        await usage(update, context, language, "chart", args)
         return
     stats = await svc.staff.survey_stats(survey)
     selected = stats.questions

@@ -31,6 +31,15 @@ async def usage(update: Update, context: ContextTypes.DEFAULT_TYPE, language: st
     await send_html(update, context, [text])
 
 
+async def survey_arg(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, command: str,
+                     args: list[str]) -> Survey | None:
+    """The survey named by the command's first argument; None (after the usage reply) when there is none."""
+    survey = services(context).surveys.get(args[0]) if args else None
+    if survey is None:
+        await usage(update, context, language, command, args)
+    return survey
+
+
 @staff_only("stats")
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, args: list[str]) -> None:
     """/stats — every survey and Q&A; /stats <survey> — that survey only."""
@@ -75,9 +84,8 @@ def _page_messages(
 async def responses_command(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, args: list[str]) -> None:
     """/responses <survey> [N] — the last N completed responses, a page at a time."""
     svc = services(context)
-    survey = svc.surveys.get(args[0]) if args else None
+    survey = await survey_arg(update, context, language, "responses", args)
     if survey is None:
-        await usage(update, context, language, "responses", args)
         return
     wanted = count_arg(args[1] if len(args) > 1 else None, RESPONSES_DEFAULT, RESPONSES_MAX)
     page = await svc.staff.responses_page(survey, wanted, 0)
