@@ -7,7 +7,7 @@ VENV := .venv
 VENV_NLU := .venv-nlu
 PIP_FLAGS ?= --disable-pip-version-check -q
 
-.PHONY: help run console test test-fast test-postgres eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
+.PHONY: help run console lint test test-fast test-postgres eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
 
 help:
 	@echo "make run      set up both venvs, train the NLU if needed, start Rasa + the bot (console chat without a token)"
@@ -15,6 +15,7 @@ help:
 	@echo "make eval     NLU accuracy on the held-out set, Rasa vs lexical matcher"
 	@echo "make bench    latency and memory benchmarks"
 	@echo "make test-fast  only the tests that need no Rasa (seconds)"
+	@echo "make lint     ruff and mypy (run by make test and make test-fast)"
 	@echo "make test-postgres  the fast tests on PostgreSQL (TEST_DATABASE_URL)"
 
 $(VENV)/.installed: pyproject.toml
@@ -41,11 +42,15 @@ run: train
 console: train
 	scripts/run.sh --console
 
-test: train
-	$(VENV)/bin/ruff check --select F,E9 bot handlers knowledge nlu scripts tests
+# ruff (rules in pyproject.toml) and mypy (strict on bot/ and knowledge/); both test targets run it first.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint train
 	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q
 
-test-fast: $(VENV)/.installed
+test-fast: lint
 	$(VENV)/bin/python -m pytest -q -m "not integration"
 
 # The same fast suite on PostgreSQL (TEST_DATABASE_URL=postgresql+asyncpg://…; scripts/postgres-test-db.sh makes one).

@@ -60,11 +60,13 @@ async def _serve(settings: Settings) -> None:
             if application.post_init:
                 await application.post_init(application)
             await application.start()
+            assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
             await stop.wait()
             log.info("stopping")
-            await application.updater.stop()
+            if application.updater is not None:
+                await application.updater.stop()
             await application.stop()
     finally:
         await close_services(services)

@@ -1,4 +1,5 @@
-"""The composition root: the one place that builds and wires everything together.
+"""The composition root: the one place that builds and wires everything together — and the only module that
+imports both `bot` (the Telegram-free use cases) and `handlers` (the Telegram side).
 
 `build_services()` loads the knowledge base, opens the database (running migrations) and creates the NLU
 client and the lexical matcher; `build_application()` creates the PTB Application around those services.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -24,7 +26,6 @@ from knowledge.matcher import LexicalMatcher
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
-from .db.uow import uow_factory
 from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService
@@ -32,9 +33,11 @@ from .services import Services
 from .staff import STAFF_COMMANDS
 from .surveys.engine import SurveyEngine, respondent_secret
 from .surveys.schema import load_surveys
+from .uow import uow_factory
 
 log = logging.getLogger(__name__)
 
+App = Application[Any, Any, Any, Any, Any, Any]
 OFFLINE_TOKEN = "0:offline"
 COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
 
@@ -82,7 +85,7 @@ async def close_services(services: Services) -> None:
         await services.engine.dispose()
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: App) -> None:
     """The command menu in lv (also the default for other languages), en and ru."""
     texts: Translator = application.bot_data[SERVICES_KEY].texts
     for language in LANGUAGES:
@@ -93,7 +96,7 @@ async def register_commands(application: Application) -> None:
     await register_staff_commands(application)
 
 
-async def register_staff_commands(application: Application) -> None:
+async def register_staff_commands(application: App) -> None:
     """Each admin's own menu (chat scope): the public commands plus the staff commands, in lv/en/ru.
 
     Telegram refuses a chat scope for a user who never opened the bot ("chat not found"); that is logged and
@@ -117,7 +120,7 @@ def build_application(
     services: Services,
     request: BaseRequest | None = None,
     rate_limit: bool = True,
-) -> Application:
+) -> App:
     builder = (
         ApplicationBuilder()
         .token(settings.token or OFFLINE_TOKEN)
@@ -128,7 +131,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)

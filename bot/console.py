@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -23,7 +24,7 @@ class ConsolePrinter:
     """Prints what the bot sends and remembers the buttons of the last message that had any."""
 
     def __init__(self, write: Callable[[str], None] = print) -> None:
-        self.buttons: list[dict] = []
+        self.buttons: list[dict[str, Any]] = []
         self._write = write
 
     def __call__(self, call: ApiCall) -> None:
@@ -44,7 +45,7 @@ async def _read_line() -> str | None:
         return None
 
 
-async def run_console(application: Application, api: OfflineBotApi, printer: ConsolePrinter, language: str) -> None:
+async def run_console(application: Application[Any, Any, Any, Any, Any, Any], api: OfflineBotApi, printer: ConsolePrinter, language: str) -> None:
     factory = UpdateFactory(application.bot, user_id=424242, language_code=language)
     print("Console chat with the assistant. Type a question, /start, /topics, /help, /language;")
     print("type a button's number to press it; Ctrl-D or /quit to leave.\n")

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -84,7 +85,7 @@ class RasaNluClient:
         return result
 
     @staticmethod
-    def _read(payload: dict) -> NluResult:
+    def _read(payload: dict[str, Any]) -> NluResult:
         ranking = payload.get("intent_ranking") or ([payload["intent"]] if payload.get("intent") else [])
         scores = tuple(
             IntentScore(str(item["name"]), float(item["confidence"])) for item in ranking if item.get("name")

@@ -1,159 +1,48 @@
-"""Personal data: what the bot stores about a user (/mydata) and deleting it (/forget). No Telegram.
+"""Personal data use cases: what the bot stores about a user (/mydata) and deleting it (/forget). No Telegram.
 
-What /forget does (the consent texts in bot/locales/*/surveys.yaml say exactly this):
-- deletes the user's row, every question they asked, ratings, requests to staff;
-- deletes every survey response stored under their Telegram id (with all its answers), and any unfinished or
-  cancelled response of theirs, anonymous ones included, plus pending reminders to their chat;
-- keeps *completed anonymous* responses — they hold no user id — and replaces their respondent key (the HMAC
-  that stopped a second submission) with random bytes, so not even the server's secret can link them back.
-
-Other features add their own tables here, so one call removes everything that names a user.
+The queries are `bot.db.personal_data.PersonalDataRepository` (which lists exactly what /forget deletes and
+what it keeps); this module owns the unit of work and adds the user's survey respondent keys, so anonymous
+responses are covered too.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+import logging
+from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from .accounts import preferred_language
+from .db.personal_data import UserData
+from .surveys.engine import SurveyEngine
+from .uow import UnitOfWorkFactory
 
-from .db.models import (
-    HandoffDelivery,
-    HandoffRequest,
-    Question,
-    Rating,
-    SurveyAnswer,
-    SurveyReminder,
-    SurveyResponse,
-    User,
-)
-
-COMPLETED = "completed"
+log = logging.getLogger(__name__)
 
 
-async def forget_user(uow: Any, user_id: int, respondent_keys: Iterable[str] = ()) -> dict[str, int]:
-    """Delete everything that names `user_id`; returns the number of rows per table (nothing committed).
-
-    `respondent_keys` are the user's HMAC keys for every loaded survey (`SurveyEngine.respondent_keys`): with
-    them, the user's anonymous responses are found too (unfinished ones deleted, completed ones unlinked).
-    """
-    session = uow.session
-    keys = list(respondent_keys)
-    counts: dict[str, int] = {}
-
-    # Surveys: responses under the user's id, and unfinished/cancelled ones under their keys (anonymous too).
-    owned = SurveyResponse.user_id == user_id
-    if keys:
-        owned = or_(owned, and_(SurveyResponse.respondent_key.in_(keys), SurveyResponse.status != COMPLETED))
-    response_ids = list((await session.execute(select(SurveyResponse.id).where(owned))).scalars())
-    counts["survey_answers"] = await _delete(session, SurveyAnswer, SurveyAnswer.response_id.in_(response_ids))
-    counts["survey_reminders"] = await _delete(
-        session,
-        SurveyReminder,
-        or_(SurveyReminder.response_id.in_(response_ids), SurveyReminder.chat_id == user_id),  # private chat id
-    )
-    counts["survey_responses"] = await _delete(session, SurveyResponse, SurveyResponse.id.in_(response_ids))
-    unlinked = 0
-    if keys:
-        anonymous = (
-            await session.execute(
-                select(SurveyResponse.id).where(
-                    SurveyResponse.respondent_key.in_(keys), SurveyResponse.user_id.is_(None)
-                )
-            )
-        ).scalars()
-        for response_id in list(anonymous):
-            await session.execute(
-                update(SurveyResponse)
-                .where(SurveyResponse.id == response_id)
-                .values(respondent_key=secrets.token_hex(32), version=SurveyResponse.version + 1)
-                .execution_options(synchronize_session=False)
-            )
-            unlinked += 1
-    counts["survey_responses_unlinked"] = unlinked
-
-    # Q&A: ratings (by user, and on the user's questions), requests to staff, questions, the user row.
-    question_ids = select(Question.id).where(Question.user_id == user_id).scalar_subquery()
-    counts["ratings"] = await _delete(
-        session, Rating, or_(Rating.user_id == user_id, Rating.question_id.in_(question_ids))
-    )
-    # Staff review: where the user's requests to staff were posted in staff chats (bot/staff).
-    handoff_ids = select(HandoffRequest.id).where(HandoffRequest.user_id == user_id).scalar_subquery()
-    counts["handoff_deliveries"] = await _delete(session, HandoffDelivery, HandoffDelivery.handoff_id.in_(handoff_ids))
-    counts["handoff_requests"] = await _delete(session, HandoffRequest, HandoffRequest.user_id == user_id)
-    counts["questions"] = await _delete(session, Question, Question.user_id == user_id)
-    counts["users"] = await _delete(session, User, User.id == user_id)
-    return counts
+@dataclass(frozen=True)
+class Forgotten:
+    language: str
+    deleted: int | None  # rows deleted (None: the user chose to keep their data)
 
 
-async def _delete(session: Any, model: type, condition: Any) -> int:
-    result = await session.execute(delete(model).where(condition).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+class Privacy:
+    def __init__(self, uow: UnitOfWorkFactory, surveys: SurveyEngine, default_language: str) -> None:
+        self._uow = uow
+        self._surveys = surveys
+        self._default_language = default_language
 
+    async def my_data(self, user_id: int, telegram_code: str | None) -> tuple[str, UserData]:
+        """The reply language and everything stored under the user's Telegram id (read only)."""
+        async with self._uow() as uow:
+            data = await uow.personal_data.collect(user_id)
+            return preferred_language(data.user, telegram_code, self._default_language), data
 
-@dataclass
-class UserData:
-    """What /mydata shows."""
-
-    user: User | None
-    question_count: int = 0
-    recent_questions: list[Question] = field(default_factory=list)
-    ratings_up: int = 0
-    ratings_down: int = 0
-    handoffs: list[HandoffRequest] = field(default_factory=list)
-    survey_responses: list[tuple[SurveyResponse, list[SurveyAnswer]]] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return self.user is None and not (self.question_count or self.ratings_up or self.ratings_down
-                                          or self.handoffs or self.survey_responses)
-
-
-async def collect_user_data(uow: Any, user_id: int, recent: int = 5) -> UserData:
-    session = uow.session
-    data = UserData(user=await session.get(User, user_id))
-    data.question_count = (
-        await session.execute(select(func.count()).select_from(Question).where(Question.user_id == user_id))
-    ).scalar_one()
-    data.recent_questions = list(
-        (
-            await session.execute(
-                select(Question).where(Question.user_id == user_id).order_by(Question.id.desc()).limit(recent)
-            )
-        ).scalars()
-    )
-    for value, number in (
-        await session.execute(
-            select(Rating.value, func.count()).where(Rating.user_id == user_id).group_by(Rating.value)
-        )
-    ).all():
-        if value > 0:
-            data.ratings_up += number
-        else:
-            data.ratings_down += number
-    data.handoffs = list(
-        (
-            await session.execute(
-                select(HandoffRequest).where(HandoffRequest.user_id == user_id).order_by(HandoffRequest.id)
-            )
-        ).scalars()
-    )
-    responses = list(
-        (
-            await session.execute(
-                select(SurveyResponse).where(SurveyResponse.user_id == user_id).order_by(SurveyResponse.id)
-            )
-        ).scalars()
-    )
-    for response in responses:
-        answers = list(
-            (
-                await session.execute(
-                    select(SurveyAnswer).where(SurveyAnswer.response_id == response.id).order_by(SurveyAnswer.id)
-                )
-            ).scalars()
-        )
-        data.survey_responses.append((response, answers))
-    return data
+    async def forget(self, user_id: int, telegram_code: str | None, confirmed: bool) -> Forgotten:
+        """Delete everything that names the user (when confirmed), in one transaction."""
+        async with self._uow() as uow:
+            language = preferred_language(await uow.users.get(user_id), telegram_code, self._default_language)
+            if not confirmed:
+                return Forgotten(language, None)
+            counts = await uow.personal_data.forget(user_id, self._surveys.respondent_keys(user_id))
+            await uow.commit()
+        log.info("forgot a user: %s", counts)
+        return Forgotten(language, sum(number for table, number in counts.items() if table != "survey_responses_unlinked"))

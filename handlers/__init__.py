@@ -7,13 +7,14 @@ question waiting for a free-text answer) register in an earlier group and stop f
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from . import commands, keyboards, qa, surveys
-from . import staff, staff_notify
+from . import commands, privacy, qa, staff, surveys
+from .common import SERVICES_KEY, SURVEY_PREFIX, parse, stale, unknown_command
 from .errors import on_error
-from .common import SERVICES_KEY
 
 # Handlers in one group are tried in order and only the first that matches runs; groups run one after
 # another. Features that may need a user's message *before* Q&A sees it (a survey waiting for a free-text
@@ -29,33 +30,35 @@ STAFF_REPLY_GROUP = -1
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """All Q&A buttons: parse the data strictly, then dispatch; anything else is a stale/forged button."""
-    callback = keyboards.parse(update.callback_query.data if update.callback_query else None)
+    callback = parse(update.callback_query.data if update.callback_query else None)
     if callback is None:
-        await qa.stale(update, context)
+        await stale(update, context)
         return
     args = callback.args
     match callback.verb:
-        case "lang":
+        case "qa.lang":
             await commands.on_language(update, context, *args)
-        case "menu":
+        case "qa.menu":
             await commands.on_menu(update, context, *args)
-        case "topics":
+        case "qa.topics":
             await commands.on_topics(update, context)
-        case "category":
+        case "qa.category":
             await commands.on_category(update, context, *args)
-        case "entry":
+        case "qa.entry":
             await commands.on_entry(update, context, *args)
-        case "pick":
+        case "qa.pick":
             await qa.on_pick(update, context, *args)
-        case "none":
+        case "qa.none":
             await qa.on_none(update, context, *args)
-        case "rate":
+        case "qa.rate":
             await qa.on_rate(update, context, *args)
-        case "handoff":
+        case "qa.handoff":
             await qa.on_handoff(update, context, *args)
+        case _:  # a survey or staff verb whose own handler did not take it
+            await stale(update, context)
 
 
-def register(application: Application) -> None:
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     main = [
         CommandHandler("start", commands.start, filters=private),
@@ -63,16 +66,17 @@ def register(application: Application) -> None:
         CommandHandler("language", commands.language_command, filters=private),
         CommandHandler("topics", commands.topics, filters=private),
         CommandHandler("feedback", surveys.feedback_command, filters=private),
-        CommandHandler("mydata", surveys.mydata_command, filters=private),
-        CommandHandler("forget", surveys.forget_command, filters=private),
+        CommandHandler("mydata", privacy.mydata_command, filters=private),
+        CommandHandler("forget", privacy.forget_command, filters=private),
         CommandHandler("cancel", surveys.cancel_command, filters=private),
-        CallbackQueryHandler(surveys.on_callback, pattern=surveys.views.CALLBACK_PATTERN),  # sv:… survey buttons
+        CallbackQueryHandler(privacy.on_callback, pattern=privacy.CALLBACK_PATTERN),  # /forget confirm
+        CallbackQueryHandler(surveys.on_callback, pattern=f"^{SURVEY_PREFIX}"),  # sv:… survey buttons
         *staff.handlers(private),  # /stats, /export… and adm:… buttons; the staff role is checked inside
         MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
     ]
     catch_alls = [
         CallbackQueryHandler(on_callback),  # Q&A buttons, and the "stale button" answer for anything else
-        MessageHandler(private & filters.COMMAND, commands.unknown_command),
+        MessageHandler(private & filters.COMMAND, unknown_command),
         MessageHandler(private & ~filters.TEXT & filters.UpdateType.MESSAGE, commands.non_text),
     ]
     application.add_handlers(main + catch_alls, group=MAIN_GROUP)
@@ -83,6 +87,6 @@ def register(application: Application) -> None:
         group=INTERCEPT_GROUP,
     )
     application.add_handler(
-        staff_notify.reply_handler(application.bot_data[SERVICES_KEY].settings), group=STAFF_REPLY_GROUP
+        staff.reply_handler(application.bot_data[SERVICES_KEY].settings), group=STAFF_REPLY_GROUP
     )
     application.add_error_handler(on_error)

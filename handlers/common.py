@@ -1,39 +1,52 @@
-"""What every handler needs: the services, the user's language, sending finished HTML messages."""
+"""What every handler needs: the services, the reply language, sending finished HTML messages, the one callback
+grammar (every button's data, declared once) and the answer to a button we cannot act on (`stale`).
+
+Callback data is short ASCII `<prefix>:<args>` (Telegram allows at most 64 bytes) and is never trusted: `parse()`
+accepts only the declared shapes, matched in full; handlers then check that the rows it names exist and belong to
+whoever pressed. `build()` is the only way handlers produce callback data, and it refuses data that its own
+`parse()` would not accept or that is longer than 64 bytes of UTF-8.
+"""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+import re
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.db.models import User
-from bot.i18n import LANGUAGES
+from bot.accounts import preferred_language
 from bot.services import Services
 
 SERVICES_KEY = "services"
+MAX_CALLBACK_BYTES = 64
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data[SERVICES_KEY]
-
-
-def preferred_language(user: User | None, telegram_code: str | None, default: str) -> str:
-    """The language to use when the message itself doesn't tell: the user's explicit /language choice,
-    then Telegram's interface language, then the default. (An explicit choice beats the phone's locale.)"""
-    if user is not None and user.language in LANGUAGES:
-        return user.language
-    code = (telegram_code or "").split("-")[0].lower()
-    return code if code in LANGUAGES else default
-
-
-async def user_language(uow, update: Update, default: str) -> str:
-    """The language for replying to this update's user, read inside the caller's unit of work."""
-    user = update.effective_user
-    db_user = await uow.users.get(user.id) if user else None
-    return preferred_language(db_user, telegram_code(update), default)
+    services: Services = context.application.bot_data[SERVICES_KEY]
+    return services
 
 
 def telegram_code(update: Update) -> str | None:
     return update.effective_user.language_code if update.effective_user else None
+
+
+def user_id(update: Update) -> int:
+    """The id of the user behind an update (every update these handlers are registered for has one)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+def chat_id(update: Update) -> int:
+    assert update.effective_chat is not None
+    return update.effective_chat.id
+
+
+async def reply_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The language for replying to this update's user: their /language choice, else Telegram's, else the default."""
+    user = update.effective_user
+    return await services(context).accounts.language(user.id if user else None, telegram_code(update))
 
 
 async def send_html(
@@ -51,3 +64,130 @@ async def send_html(
         last = number == len(messages) - 1
         sent = await context.bot.send_message(chat.id, text, reply_markup=keyboard if last else None)
     return sent
+
+
+async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button we can't act on (forged, from another user, or referring to something gone)."""
+    svc = services(context)
+    query = update.callback_query
+    if query is not None:
+        language = preferred_language(None, telegram_code(update), svc.settings.default_language)
+        await query.answer(svc.texts(language, "errors.stale_button"), show_alert=False)
+
+
+async def edit_text(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace a button's message; pressing a button whose result is already shown is not an error."""
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An unknown command — also what a non-staff user gets for a staff command (handlers/staff/access.py)."""
+    svc = services(context)
+    await send_html(update, context, [svc.texts(await reply_language(update, context), "errors.unknown_command")])
+
+
+# --- the callback grammar ---------------------------------------------------------------------------------------
+
+# The argument kinds a shape may use, as `{kind}`.
+_KINDS = {
+    "id": r"\d{1,12}",  # a database row id
+    "key": r"[a-z][a-z0-9_]{0,39}",  # a survey id, knowledge-base entry id or category key
+    "question": r"[a-z][a-z0-9_]{0,23}",  # a survey question id
+    "choice": r"[a-z0-9][a-z0-9_]{0,15}",  # a survey choice id
+    "value": r"-?\d{1,3}|[a-z0-9][a-z0-9_]{0,15}",  # a scale point, a choice id, or y/n
+    "lang": r"lv|en|ru",
+    "menu": r"topics|help|lang",
+    "verdict": r"u|d",  # 👍 / 👎
+    "consent": r"a|n|x",  # agree / anonymous / no thanks
+    "yn": r"y|n",
+    "count": r"\d{1,3}",
+    "page": r"\d{1,2}",
+    "bit": r"0|1",
+}
+
+# Every button the bot makes: verb → shape. Verbs are "<feature>.<action>"; a feature's handler dispatches on them.
+SHAPES = {
+    # Q&A and browsing (handlers/__init__.py on_callback)
+    "qa.lang": "lang:{lang}",
+    "qa.menu": "menu:{menu}",
+    "qa.topics": "top",
+    "qa.category": "top:c:{key}",
+    "qa.entry": "top:e:{key}",
+    "qa.pick": "pick:{id}:{key}",
+    "qa.none": "none:{id}",
+    "qa.rate": "rate:{id}:{verdict}",
+    "qa.handoff": "ho:{id}",
+    # surveys (handlers/surveys.py): response and question ids make a button refer to exactly one question
+    "sv.offer": "sv:s:{key}",
+    "sv.consent": "sv:c:{key}:{consent}",
+    "sv.answer": "sv:a:{id}:{question}:{value}",
+    "sv.toggle": "sv:t:{id}:{question}:{choice}",
+    "sv.done": "sv:d:{id}:{question}",
+    "sv.skip": "sv:k:{id}:{question}",
+    "sv.keep": "sv:n:{id}:{question}",
+    "sv.back": "sv:b:{id}:{question}",
+    "sv.cancel": "sv:x:{id}",
+    "sv.resume": "sv:r:{id}",
+    # privacy (handlers/privacy.py)
+    "privacy.forget": "sv:f:{yn}",
+    # staff (handlers/staff/): every one checks the staff role first
+    "adm.responses": "adm:r:{key}:{count}:{page}",
+    "adm.state": "adm:s:{key}:{bit}",
+    "adm.suggest": "adm:u:{id}",
+    "adm.suggest_edit": "adm:u:{id}:e",
+    "adm.category": "adm:uc:{id}:{key}",
+    "adm.assign": "adm:a:{id}:{key}",
+}
+SURVEY_PREFIX = "sv:"  # survey and privacy buttons (handlers/surveys.py, handlers/privacy.py)
+STAFF_PREFIX = "adm:"  # staff buttons (handlers/staff/)
+
+
+def _compile(shape: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", shape)
+    pattern = "".join(re.escape(part) if index % 2 == 0 else f"({_KINDS[part]})" for index, part in enumerate(parts))
+    return re.compile(pattern)
+
+
+_PATTERNS = {verb: _compile(shape) for verb, shape in SHAPES.items()}
+
+
+@dataclass(frozen=True)
+class Callback:
+    verb: str
+    args: tuple[str, ...]
+
+
+def parse(data: str | None, prefix: str = "") -> Callback | None:
+    """The verb and arguments of callback data we produced (optionally only verbs whose data starts with
+    `prefix`), or None for anything else — matched in full: not even a trailing newline is accepted."""
+    if not data or len(data.encode()) > MAX_CALLBACK_BYTES or not data.startswith(prefix):
+        return None
+    for verb, pattern in _PATTERNS.items():
+        match = pattern.fullmatch(data)
+        if match:
+            return Callback(verb, match.groups())
+    return None
+
+
+def build(verb: str, *args: object) -> str:
+    """Callback data for `verb`; ValueError if it would not parse back or is over 64 bytes of UTF-8."""
+    values = iter(str(arg) for arg in args)
+    data = re.sub(r"\{\w+\}", lambda _match: next(values, "{}"), SHAPES[verb])
+    if next(values, None) is not None or len(data.encode()) > MAX_CALLBACK_BYTES or parse(data) != Callback(
+        verb, tuple(str(arg) for arg in args)
+    ):
+        raise ValueError(f"invalid callback data for {verb}: {data!r}")
+    return data
+
+
+def button(text: str, verb: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=build(verb, *args))
+
+
+def markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
+    """A keyboard without empty rows."""
+    return InlineKeyboardMarkup([row for row in rows if row])

@@ -7,7 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from .common import preferred_language, services, telegram_code
+from bot.accounts import preferred_language
+
+from .common import services, telegram_code
 
 log = logging.getLogger(__name__)
 

@@ -1,82 +1,27 @@
-"""How surveys look in Telegram: question messages, their keyboards, answer summaries, and the callback data.
+"""How surveys look in Telegram: question messages, their keyboards, answer summaries.
 
-Callback data (all `sv:…`, ASCII, ≤ 64 bytes — `parse()` accepts only these shapes):
-
-    sv:s:<survey>                 offer a survey (consent message)
-    sv:c:<survey>:<a|n|x>         consent: agree / anonymous / no thanks
-    sv:a:<response>:<q>:<value>   answer a scale (number), single (choice id) or yes/no (y|n) question
-    sv:t:<response>:<q>:<choice>  toggle a multi-choice option      sv:d:<response>:<q>  multi-choice done
-    sv:k:<response>:<q>  skip     sv:n:<response>:<q>  keep the stored answer     sv:b:<response>:<q>  back
-    sv:x:<response>      cancel   sv:r:<response>      continue (reminder)         sv:f:<y|n>  /forget confirm
-
-Response and question ids make every button refer to exactly one question of one response: a button of an
-earlier message is recognised as stale instead of changing the wrong answer.
+Callback data: the `sv.*` shapes of the one grammar in `handlers.common`. Response and question ids make every
+button refer to exactly one question of one response: a button of an earlier message is recognised as stale
+instead of changing the wrong answer.
 """
 
 from __future__ import annotations
-
-import re
-from dataclasses import dataclass
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.formatting import TELEGRAM_TEXT_LIMIT, escape, pack, plain_block
 from bot.i18n import Translator
 from bot.surveys.engine import Answer, Progress
+from bot.surveys.render import answer_text
 from bot.surveys.schema import Question, Survey
 
-_SURVEY = r"([a-z][a-z0-9_]{0,39})"
-_RESPONSE = r"(\d{1,12})"
-_QUESTION = r"([a-z][a-z0-9_]{0,23})"
-_CHOICE = r"([a-z0-9][a-z0-9_]{0,15})"
-
-_PATTERNS = {
-    "offer": re.compile(rf"^sv:s:{_SURVEY}$"),
-    "consent": re.compile(rf"^sv:c:{_SURVEY}:([anx])$"),
-    "answer": re.compile(rf"^sv:a:{_RESPONSE}:{_QUESTION}:(-?\d{{1,3}}|{_CHOICE[1:-1]})$"),
-    "toggle": re.compile(rf"^sv:t:{_RESPONSE}:{_QUESTION}:{_CHOICE}$"),
-    "done": re.compile(rf"^sv:d:{_RESPONSE}:{_QUESTION}$"),
-    "skip": re.compile(rf"^sv:k:{_RESPONSE}:{_QUESTION}$"),
-    "keep": re.compile(rf"^sv:n:{_RESPONSE}:{_QUESTION}$"),
-    "back": re.compile(rf"^sv:b:{_RESPONSE}:{_QUESTION}$"),
-    "cancel": re.compile(rf"^sv:x:{_RESPONSE}$"),
-    "resume": re.compile(rf"^sv:r:{_RESPONSE}$"),
-    "forget": re.compile(r"^sv:f:([yn])$"),
-}
-CALLBACK_PATTERN = r"^sv:"
-
-
-@dataclass(frozen=True)
-class SurveyCallback:
-    verb: str
-    args: tuple[str, ...]
-
-
-def parse(data: str | None) -> SurveyCallback | None:
-    if not data or len(data.encode()) > 64:
-        return None
-    for verb, pattern in _PATTERNS.items():
-        match = pattern.match(data)
-        if match:
-            return SurveyCallback(verb, match.groups())
-    return None
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([row for row in rows if row])
-
-
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    assert len(data.encode()) <= 64, data
-    return InlineKeyboardButton(text, callback_data=data)
-
+from .common import button, markup
 
 # --- offering -------------------------------------------------------------------------------------------------
 
 
 def survey_list(surveys: list[Survey], language: str) -> InlineKeyboardMarkup:
-    return _markup([[_button(survey.title.get(language), f"sv:s:{survey.id}")] for survey in surveys])
+    return markup([[button(survey.title.get(language), "sv.offer", survey.id)] for survey in surveys])
 
 
 def consent_text(survey: Survey, language: str, texts: Translator, reminder_hours: float) -> str:
@@ -90,17 +35,13 @@ def consent_text(survey: Survey, language: str, texts: Translator, reminder_hour
 
 
 def consent_keyboard(survey: Survey, language: str, texts: Translator) -> InlineKeyboardMarkup:
-    return _markup(
+    return markup(
         [
-            [_button(texts(language, "survey.agree"), f"sv:c:{survey.id}:a")],
-            [_button(texts(language, "survey.anonymous"), f"sv:c:{survey.id}:n")],
-            [_button(texts(language, "survey.decline"), f"sv:c:{survey.id}:x")],
+            [button(texts(language, "survey.agree"), "sv.consent", survey.id, "a")],
+            [button(texts(language, "survey.anonymous"), "sv.consent", survey.id, "n")],
+            [button(texts(language, "survey.decline"), "sv.consent", survey.id, "x")],
         ]
     )
-
-
-def feedback_button(survey_id: str, language: str, texts: Translator) -> InlineKeyboardButton:
-    return _button(texts(language, "survey.feedback_button"), f"sv:s:{survey_id}")
 
 
 # --- questions --------------------------------------------------------------------------------------------------
@@ -143,7 +84,7 @@ def question_keyboard(progress: Progress, texts: Translator) -> InlineKeyboardMa
     question = progress.question
     assert question is not None
     language = progress.language
-    prefix = f"{progress.response_id}:{question.id}"
+    prefix = (progress.response_id, question.id)
     current = progress.current
     value = None if current is None or current.skipped else current.value
     rows: list[list[InlineKeyboardButton]] = []
@@ -155,60 +96,37 @@ def question_keyboard(progress: Progress, texts: Translator) -> InlineKeyboardMa
         points = question.scale_points
         per_row = len(points) if len(points) <= 6 else (len(points) + 1) // 2
         for start in range(0, len(points), per_row):
-            rows.append([_button(mark(point == value, str(point)), f"sv:a:{prefix}:{point}")
+            rows.append([button(mark(point == value, str(point)), "sv.answer", *prefix, point)
                          for point in points[start:start + per_row]])
     elif question.type == "single":
-        rows.extend([[_button(mark(choice.id == value, choice.label.get(language)), f"sv:a:{prefix}:{choice.id}")]
+        rows.extend([[button(mark(choice.id == value, choice.label.get(language)), "sv.answer", *prefix, choice.id)]
                      for choice in question.choices])
     elif question.type == "yes_no":
-        rows.append([_button(mark(value is True, texts(language, "survey.answer_yes")), f"sv:a:{prefix}:y"),
-                     _button(mark(value is False, texts(language, "survey.answer_no")), f"sv:a:{prefix}:n")])
+        rows.append([button(mark(value is True, texts(language, "survey.answer_yes")), "sv.answer", *prefix, "y"),
+                     button(mark(value is False, texts(language, "survey.answer_no")), "sv.answer", *prefix, "n")])
     elif question.type == "multi":
         chosen = set(value or [])
-        rows.extend([[_button(("☑️ " if choice.id in chosen else "◻️ ") + choice.label.get(language),
-                              f"sv:t:{prefix}:{choice.id}")] for choice in question.choices])
-        rows.append([_button(texts(language, "survey.done"), f"sv:d:{prefix}")])
+        rows.extend([[button(("☑️ " if choice.id in chosen else "◻️ ") + choice.label.get(language),
+                             "sv.toggle", *prefix, choice.id)] for choice in question.choices])
+        rows.append([button(texts(language, "survey.done"), "sv.done", *prefix)])
     elif question.type == "text" and value is not None:
-        rows.append([_button(texts(language, "survey.keep"), f"sv:n:{prefix}")])
+        rows.append([button(texts(language, "survey.keep"), "sv.keep", *prefix)])
     navigation = []
     if progress.number > 1:
-        navigation.append(_button(texts(language, "survey.back"), f"sv:b:{prefix}"))
+        navigation.append(button(texts(language, "survey.back"), "sv.back", *prefix))
     if question.optional:
-        navigation.append(_button(texts(language, "survey.skip"), f"sv:k:{prefix}"))
-    navigation.append(_button(texts(language, "survey.cancel"), f"sv:x:{progress.response_id}"))
+        navigation.append(button(texts(language, "survey.skip"), "sv.skip", *prefix))
+    navigation.append(button(texts(language, "survey.cancel"), "sv.cancel", progress.response_id))
     rows.append(navigation)
-    return _markup(rows)
+    return markup(rows)
 
 
 def continue_keyboard(response_id: int, language: str, texts: Translator) -> InlineKeyboardMarkup:
-    return _markup([[_button(texts(language, "survey.continue"), f"sv:r:{response_id}"),
-                     _button(texts(language, "survey.cancel"), f"sv:x:{response_id}")]])
+    return markup([[button(texts(language, "survey.continue"), "sv.resume", response_id),
+                     button(texts(language, "survey.cancel"), "sv.cancel", response_id)]])
 
 
 # --- answers ----------------------------------------------------------------------------------------------------
-
-
-def answer_text(question: Question, answer: Answer | None, language: str, texts: Translator) -> str:
-    """An answer as plain text (not escaped)."""
-    if answer is None or answer.skipped or answer.value is None:
-        return texts(language, "survey.skipped")
-    value: Any = answer.value
-    if question.type == "scale":
-        label = None
-        if value == question.min and question.min_label:
-            label = question.min_label.get(language)
-        elif value == question.max and question.max_label:
-            label = question.max_label.get(language)
-        return f"{value} ({label})" if label else str(value)
-    if question.type == "single":
-        choice = question.choice(str(value))
-        return choice.label.get(language) if choice else str(value)
-    if question.type == "multi":
-        labels = [choice.label.get(language) for choice in question.choices if choice.id in set(value)]
-        return ", ".join(labels) or texts(language, "survey.skipped")
-    if question.type == "yes_no":
-        return texts(language, "survey.answer_yes" if value else "survey.answer_no")
-    return str(value)
 
 
 def answered_text(progress_before: Progress, question: Question, answer: Answer | None, texts: Translator) -> str:

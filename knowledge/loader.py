@@ -6,7 +6,6 @@ so a staff member who edits a YAML file by hand sees exactly what to fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,9 +162,3 @@ def load_heldout(path: Path | str = DEFAULT_HELDOUT_FILE, kb: KnowledgeBase | No
                 )
     return items
 
-
-def iter_training_examples(kb: KnowledgeBase) -> Iterable[tuple[str, str, str]]:
-    """(intent, language, text) for every training example."""
-    for intent in kb.intents:
-        for language, text in kb.examples(intent):
-            yield intent, language, text

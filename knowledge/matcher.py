@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from .loader import KnowledgeBase
 from .text import fold, script_of
@@ -33,7 +34,7 @@ class _Tokenizers:
     """spaCy blank tokenizers and stop words, loaded once (≈ 0.3 s)."""
 
     @cached_property
-    def _nlp(self) -> dict[str, object]:
+    def _nlp(self) -> dict[str, Any]:  # spaCy Language objects
         import spacy
 
         return {language: spacy.blank(language) for language in ("lv", "en", "ru")}
@@ -51,14 +52,14 @@ _TOKENIZERS = _Tokenizers()
 
 
 def features(text: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # float weights (Counter is typed with int counts)
     tokens = _TOKENIZERS.tokens(text)
     content = [token for token in tokens if token not in _TOKENIZERS.stop_words] or tokens
     for token in content:
-        counts["w:" + token[:STEM_LENGTH]] += 1.0
+        counts["w:" + token[:STEM_LENGTH]] += 1.0  # type: ignore[assignment]
         padded = f" {token} "
         for start in range(max(1, len(padded) - CHAR_NGRAM + 1)):
-            counts["c:" + padded[start : start + CHAR_NGRAM]] += CHAR_NGRAM_WEIGHT
+            counts["c:" + padded[start : start + CHAR_NGRAM]] += CHAR_NGRAM_WEIGHT  # type: ignore[assignment]
     return counts
 
 

@@ -42,7 +42,8 @@ class Localized(_Strict):
     ru: NonEmpty
 
     def get(self, language: str) -> str:
-        return getattr(self, language if language in LANGUAGES else "lv")
+        text: str = getattr(self, language if language in LANGUAGES else "lv")
+        return text
 
 
 class Title(Localized):

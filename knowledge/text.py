@@ -21,7 +21,7 @@ _SPACES = re.compile(r"\s+")
 
 def fold_latin_diacritics(text: str) -> str:
     """Remove diacritics from Latin letters only ("Budžets" -> "Budzets"), keep Cyrillic intact."""
-    out = []
+    out: list[str] = []
     for char in unicodedata.normalize("NFD", text):
         if unicodedata.combining(char):
             # Keep combining marks that belong to Cyrillic letters (й = и + breve, ё = е + diaeresis).

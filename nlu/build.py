@@ -130,10 +130,26 @@ def build(
     return written
 
 
+# Code that shapes the generated data or the trained model: a change to any of it retrains.
+MODEL_CODE_PATTERNS = ("*.py", "components/**/*.py", "config.yml")
+KNOWLEDGE_CODE = ("loader.py", "schema.py", "text.py")  # what build() reads the knowledge base with
+
+
+def model_inputs(data_dir: Path = DEFAULT_DATA_DIR, config: Path = NLU_DIR / "config.yml") -> list[Path]:
+    """Every file a trained model depends on: the knowledge base, the pipeline, this generator and any other
+    Python under nlu/ (custom components the pipeline imports), and the code that reads the knowledge base."""
+    knowledge_dir = Path(__file__).resolve().parents[1] / "knowledge"
+    paths = {*data_dir.rglob("*.yaml"), config}
+    for pattern in MODEL_CODE_PATTERNS:
+        paths.update(NLU_DIR.glob(pattern))
+    paths.update(knowledge_dir / name for name in KNOWLEDGE_CODE if (knowledge_dir / name).exists())
+    return sorted(paths)
+
+
 def fingerprint(data_dir: Path = DEFAULT_DATA_DIR, config: Path = NLU_DIR / "config.yml") -> str:
-    """A hash of everything a trained model depends on; `make` retrains when it changes."""
+    """A hash of `model_inputs()`; `make` retrains when it changes."""
     digest = hashlib.sha256()
-    for path in sorted([*data_dir.rglob("*.yaml"), config]):
+    for path in model_inputs(data_dir, config):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

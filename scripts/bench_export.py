@@ -38,15 +38,14 @@ from sqlalchemy import insert  # noqa: E402
 from bot.db.database import create_engine, create_session_factory, migrate  # noqa: E402
 from bot.db.models import SurveyAnswer, SurveyResponse  # noqa: E402
 from bot.staff.export import ValueLabels, export_survey  # noqa: E402
+from bot.staff.repositories import StaffRepository  # noqa: E402
 from bot.surveys.schema import Survey, load_survey  # noqa: E402
 
 DEFAULT_SURVEY = PROJECT / "surveys" / "participants.yaml"
 FALLBACK_SURVEY = PROJECT / "tests" / "fixtures" / "surveys" / "staff_demo.yaml"
 SEED_BATCH = 1000
-WORDS_LV = ("aktivitāte bija ļoti noderīga, satikām kaimiņus no citas kopienas un runājām par kopīgām vērtībām "
-            "skolēni iesaistījās, bet pietrūka laika diskusijai; nākamreiz vēlētos vairāk praktisku uzdevumu").split()
-WORDS_RU = ("было интересно познакомиться с людьми из другой общины, хотелось бы больше времени на обсуждение "
-            "и практические задания для молодёжи; спасибо организаторам").split()
+WORDS_LV = ["aktivitāte", "bija", "ļoti", "noderīga,", "satikām", "kaimiņus", "no", "citas", "kopienas", "un", "runājām", "par", "kopīgām", "vērtībām", "skolēni", "iesaistījās,", "bet", "pietrūka", "laika", "diskusijai;", "nākamreiz", "vēlētos", "vairāk", "praktisku", "uzdevumu"]
+WORDS_RU = ["было", "интересно", "познакомиться", "с", "людьми", "из", "другой", "общины,", "хотелось", "бы", "больше", "времени", "на", "обсуждение", "и", "практические", "задания", "для", "молодёжи;", "спасибо", "организаторам"]
 
 
 def _answer(question, rng: random.Random) -> tuple[object | None, bool]:
@@ -119,7 +118,7 @@ async def _export(database: Path, survey: Survey, fmt: str, out_dir: Path) -> di
         await session.connection()  # connect before measuring
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         began = time.perf_counter()
-        result = await export_survey(session, survey, fmt, ValueLabels("lv", "jā", "nē"), progress=progress, directory=out_dir)
+        result = await export_survey(StaffRepository(session), survey, fmt, ValueLabels("lv", "jā", "nē"), progress=progress, directory=out_dir)
         seconds = time.perf_counter() - began
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     await engine.dispose()

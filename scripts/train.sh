@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Train the NLU model if it is missing or the knowledge base / pipeline changed since it was trained.
-# The model's fingerprint (a hash of knowledge/data and nlu/config.yml) is stored next to it.
+# The model's fingerprint (`python -m nlu.build --fingerprint`: the knowledge base, nlu/config.yml, nlu/build.py and
+# any other Python under nlu/) is written next to it only after a successful training; a failed training fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p nlu/models .run
@@ -18,8 +19,14 @@ if ! .venv-nlu/bin/rasa data validate --config nlu/config.yml --domain nlu/domai
   cat .run/validate.log >&2; echo "rasa data validate failed" >&2; exit 1
 fi
 started=$(date +%s)
-.venv-nlu/bin/rasa train nlu --config nlu/config.yml --nlu nlu/data --domain nlu/domain.yml \
-  --out nlu/models --fixed-model-name current 2>&1 | grep -v "Epochs:" | grep -E "ERROR|Error|Your Rasa model" || true
-[ -f nlu/models/current.tar.gz ] || { echo "training failed" >&2; exit 1; }
+# A failed training fails this script (pipefail); the old fingerprint is removed first, so a model left from
+# before is never recorded as matching the new data.
+rm -f nlu/models/current.fingerprint
+if ! .venv-nlu/bin/rasa train nlu --config nlu/config.yml --nlu nlu/data --domain nlu/domain.yml \
+  --out nlu/models --fixed-model-name current > .run/train.log 2>&1; then
+  grep -v "Epochs:" .run/train.log | tail -40 >&2; echo "rasa train nlu failed (log: .run/train.log)" >&2; exit 1
+fi
+grep -v "Epochs:" .run/train.log | grep -E "ERROR|Error|Your Rasa model" || true
+[ -f nlu/models/current.tar.gz ] || { echo "training failed: no nlu/models/current.tar.gz" >&2; exit 1; }
 echo "$fingerprint" > nlu/models/current.fingerprint
 echo "NLU model trained in $(( $(date +%s) - started ))s ($fingerprint)"

@@ -103,3 +103,14 @@ async def harness(settings: Settings, services: Services) -> AsyncIterator[Harne
     application = build_application(settings, services, request=api, rate_limit=False)
     async with application:
         yield Harness(application, api, services)
+
+
+def kb_answer(kb: KnowledgeBase, entry_id: str, language: str) -> str:
+    """The start of an entry's answer as the bot renders it (HTML-escaped), read from the knowledge base the test
+    runs with — so code tests check *which* entry answered, not the shipped wording (editing an answer in
+    knowledge/data must not break them)."""
+    from bot.formatting import escape
+
+    entry = kb.entry(entry_id)
+    assert entry is not None, entry_id
+    return escape(entry.answer.get(language).split("\n")[0][:40])

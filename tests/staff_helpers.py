@@ -109,7 +109,7 @@ async def seed_questions(uow, now: datetime = NOW, user_id: int = 5001) -> dict[
 async def open_database(path: Path):
     """A migrated SQLite database and its unit-of-work factory (no knowledge base, no NLU: fast)."""
     from bot.db.database import create_engine, create_session_factory, migrate
-    from bot.db.uow import uow_factory
+    from bot.uow import uow_factory
 
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await migrate(engine)

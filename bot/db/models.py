@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.vocabulary import HandoffStatus, ResponseStatus
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -70,8 +72,8 @@ class Question(Base):
     language: Mapped[str] = mapped_column(String(8))
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
-    engine: Mapped[str] = mapped_column(String(16))  # rasa | lexical
-    outcome: Mapped[str] = mapped_column(String(32))  # answer | clarify | out_of_scope | <meta intent> | chosen
+    engine: Mapped[str] = mapped_column(String(16))  # bot.vocabulary.Engine
+    outcome: Mapped[str] = mapped_column(String(32))  # bot.vocabulary.QuestionOutcome, or a meta intent
     entry_id: Mapped[str | None] = mapped_column(String(64))  # the entry answered with, if any
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
@@ -101,7 +103,7 @@ class HandoffRequest(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -138,7 +140,7 @@ class SurveyResponse(Base):
     respondent_key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC(survey_id, user_id)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="in_progress")  # in_progress|completed|cancelled
+    status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.IN_PROGRESS.value)  # bot.vocabulary
     current_question: Mapped[str | None] = mapped_column(String(64))  # id of the pending question
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency between bot processes
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

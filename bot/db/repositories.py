@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary import HandoffStatus
+
 from .models import HandoffRequest, Question, Rating, User, utcnow
 
 
@@ -68,8 +70,11 @@ class HandoffRepository:
         self._session.add(request)
         return request
 
+    async def get(self, request_id: int) -> HandoffRequest | None:
+        return await self._session.get(HandoffRequest, request_id)
+
     async def open_for_question(self, question_id: int) -> HandoffRequest | None:
         result = await self._session.execute(
-            select(HandoffRequest).where(HandoffRequest.question_id == question_id, HandoffRequest.status == "open")
+            select(HandoffRequest).where(HandoffRequest.question_id == question_id, HandoffRequest.status == HandoffStatus.OPEN)
         )
         return result.scalars().first()

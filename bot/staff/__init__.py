@@ -1,6 +1,6 @@
 """Staff review, with no Telegram in sight: statistics, exports, charts, knowledge-base edits, the audit log.
 
-Staff are the Telegram user ids in ADMIN_IDS; the role check itself happens in `handlers/staff.py` (every
+Staff are the Telegram user ids in ADMIN_IDS; the role check itself happens in `handlers/staff/access.py` (every
 command and every button), this package only computes and writes what staff asked for.
 """
 

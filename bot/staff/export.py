@@ -32,8 +32,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.surveys.schema import Question, Survey
 
 from .repositories import StaffRepository
@@ -154,7 +152,7 @@ class _XlsxWriter:
         self._workbook.close()
 
 
-def _row(survey: Survey, response: tuple, answers: dict[str, tuple[str | None, bool]], labels: ValueLabels) -> list[Any]:
+def _row(survey: Survey, response: tuple[Any, ...], answers: dict[str, tuple[str | None, bool]], labels: ValueLabels) -> list[Any]:
     response_id, started_at, completed_at, language, anonymous = response
     duration = (
         round((as_utc(completed_at) - as_utc(started_at)).total_seconds())
@@ -169,7 +167,7 @@ def _row(survey: Survey, response: tuple, answers: dict[str, tuple[str | None, b
 
 
 async def export_survey(
-    session: AsyncSession,
+    repo: StaffRepository,
     survey: Survey,
     fmt: str = "csv",
     labels: ValueLabels | None = None,
@@ -183,7 +181,6 @@ async def export_survey(
     labels = labels or ValueLabels()
     batch_size = batch_size or BATCH_SIZE
     began = time.perf_counter()
-    repo = StaffRepository(session)
     total = await repo.count_completed(survey.id)
     handle, name = tempfile.mkstemp(prefix=f"{survey.id}-", suffix=f".{fmt}", dir=directory)
     os.close(handle)
@@ -194,13 +191,11 @@ async def export_survey(
         writer.write(header(survey))
         if progress is not None:
             await progress(0, total)
-        statement = StaffRepository.export_statement(survey.id).execution_options(yield_per=FETCH_SIZE)
-        result = await session.stream(statement)
-        current: tuple | None = None
+        current: tuple[Any, ...] | None = None
         answers: dict[str, tuple[str | None, bool]] = {}
         reported = 0
         # Whole partitions, not row by row: each step of an async result is a hop into the database driver.
-        async for partition in result.partitions(FETCH_SIZE):
+        async for partition in repo.export_partitions(survey.id, FETCH_SIZE):
             for response_id, started_at, completed_at, language, anonymous, question_id, value, skipped in partition:
                 if current is None or current[0] != response_id:
                     if current is not None:

@@ -70,7 +70,8 @@ def normalize(text: str) -> str:
 def _node_value(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
     for key_node, value_node in mapping.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node
+            node: yaml.Node = value_node
+            return node
     return None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from bot.formatting import TELEGRAM_TEXT_LIMIT, escape
 from bot.i18n import Translator
 from bot.surveys.schema import Question, Survey
+from bot.vocabulary import FALLBACK
 from knowledge.loader import KnowledgeBase
 
 from .export import ValueLabels, cell_value
@@ -206,7 +207,7 @@ def response_blocks(survey: Survey, response: StoredResponse, texts: Translator,
 def unanswered_block(item: UnansweredQuestion, kb: KnowledgeBase, texts: Translator, language: str) -> str:
     if item.rating is not None and item.rating < 0:
         reason = texts(language, "staff.unanswered.reason_down")
-    elif item.outcome in ("clarify", "out_of_scope", "none_fit"):
+    elif item.outcome in FALLBACK:
         reason = texts(language, f"staff.unanswered.reason_{item.outcome}")
     else:
         reason = escape(item.outcome)

@@ -6,14 +6,14 @@ happen in the database, anything date-arithmetic (durations, medians) in Python.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.surveys.repository import SurveyRepository
 from bot.db.models import (
     HandoffDelivery,
     HandoffRequest,
@@ -22,12 +22,8 @@ from bot.db.models import (
     SurveyAnswer,
     SurveyResponse,
 )
-
-COMPLETED = "completed"
-# Question outcomes (see bot/qa.py): what counts as answered, and what "fell back".
-ANSWERED = ("answer", "chosen")
-FALLBACK = ("clarify", "out_of_scope", "none_fit")
-TOPIC_OUTCOMES = ("answer", "chosen", "browse")
+from bot.surveys.repository import SurveyRepository
+from bot.vocabulary import ANSWERED, FALLBACK, TOPIC_OUTCOMES, Engine, ResponseStatus
 
 
 @dataclass(frozen=True)
@@ -41,6 +37,19 @@ class UnansweredQuestion:
     entry_id: str | None
     rating: int | None
     created_at: datetime
+
+
+class ExportRow(NamedTuple):
+    """One row of the export query: a completed response and one of its answers (None: no answers at all)."""
+
+    response_id: int
+    started_at: datetime
+    completed_at: datetime | None
+    language: str
+    anonymous: bool
+    question_id: str | None
+    value: str | None
+    skipped: bool | None
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,7 @@ class StaffRepository:
         rows = await self._session.execute(
             select(SurveyResponse.started_at, SurveyResponse.completed_at).where(
                 SurveyResponse.survey_id == survey_id,
-                SurveyResponse.status == COMPLETED,
+                SurveyResponse.status == ResponseStatus.COMPLETED,
                 SurveyResponse.completed_at.is_not(None),
             )
         )
@@ -99,7 +108,7 @@ class StaffRepository:
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
             .where(
                 SurveyResponse.survey_id == survey_id,
-                SurveyResponse.status == COMPLETED,
+                SurveyResponse.status == ResponseStatus.COMPLETED,
                 SurveyAnswer.question_id.in_(ids),
             )
             .group_by(SurveyAnswer.question_id, SurveyAnswer.value, SurveyAnswer.skipped)
@@ -116,7 +125,7 @@ class StaffRepository:
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
             .where(
                 SurveyResponse.survey_id == survey_id,
-                SurveyResponse.status == COMPLETED,
+                SurveyResponse.status == ResponseStatus.COMPLETED,
                 SurveyAnswer.question_id.in_(ids),
             )
             .group_by(SurveyAnswer.question_id, SurveyAnswer.skipped)
@@ -127,7 +136,7 @@ class StaffRepository:
         result = await self._session.execute(
             select(func.count())
             .select_from(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == COMPLETED)
+            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == ResponseStatus.COMPLETED)
         )
         return int(result.scalar_one())
 
@@ -135,7 +144,7 @@ class StaffRepository:
         """Completed responses, newest first, with their answers."""
         result = await self._session.execute(
             select(SurveyResponse)
-            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == COMPLETED)
+            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == ResponseStatus.COMPLETED)
             .order_by(SurveyResponse.completed_at.desc(), SurveyResponse.id.desc())
             .offset(offset)
             .limit(limit)
@@ -154,9 +163,16 @@ class StaffRepository:
             for r in responses
         ]
 
+    async def export_partitions(self, survey_id: str, size: int) -> AsyncIterator[Sequence[ExportRow]]:
+        """Completed responses joined with their answers, ordered by response (one pass builds the rows),
+        streamed from the database in partitions of `size` rows: memory stays flat however many there are."""
+        statement = self._export_statement(survey_id).execution_options(yield_per=size)
+        result = await self._session.stream(statement)
+        async for partition in result.partitions(size):
+            yield [ExportRow(*row) for row in partition]
+
     @staticmethod
-    def export_statement(survey_id: str) -> Select:
-        """Completed responses joined with their answers, ordered by response: one pass builds the rows."""
+    def _export_statement(survey_id: str) -> Select[Any]:
         return (
             select(
                 SurveyResponse.id,
@@ -170,7 +186,7 @@ class StaffRepository:
             )
             .select_from(SurveyResponse)
             .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == COMPLETED)
+            .where(SurveyResponse.survey_id == survey_id, SurveyResponse.status == ResponseStatus.COMPLETED)
             .order_by(SurveyResponse.id)
         )
 
@@ -223,7 +239,7 @@ class StaffRepository:
         rows = await self._session.execute(
             select(Question, Rating.value)
             .outerjoin(Rating, Rating.question_id == Question.id)
-            .where(or_(Question.outcome.in_(FALLBACK), Rating.value < 0), Question.engine != "browse")
+            .where(or_(Question.outcome.in_(FALLBACK), Rating.value < 0), Question.engine != Engine.BROWSE)
             .order_by(Question.created_at.desc(), Question.id.desc())
             .limit(limit)
         )

@@ -16,8 +16,9 @@ from typing import Any
 
 from bot.db.models import utcnow
 from bot.surveys.schema import Question, Survey
+from bot.vocabulary import ANSWERED, FALLBACK, ResponseStatus, survey_is_open
 
-from .repositories import ANSWERED, FALLBACK, StaffRepository
+from .repositories import StaffRepository
 
 QA_WINDOWS = (7, 30)  # days
 TOPICS_WINDOW = 30
@@ -95,8 +96,8 @@ class QAStats:
 
 
 def is_open(survey: Survey, states: dict[str, bool]) -> bool:
-    """Staff's switch wins over the file's default."""
-    return states.get(survey.id, survey.open)
+    """`bot.vocabulary.survey_is_open` with staff's switches as loaded by `SurveyRepository.states()`."""
+    return survey_is_open(survey.open, states.get(survey.id))
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -135,7 +136,7 @@ def _weighted_median(counts: Counter[int]) -> float | None:
 def _question_stats(question: Question, values: Counter[Any], answered: int, skipped: int) -> QuestionStats:
     stats = QuestionStats(question, answered=answered, skipped=skipped, respondents=answered + skipped)
     if question.type == "scale":
-        distribution = {point: values.get(point, 0) for point in question.scale_points}
+        distribution: dict[Any, int] = {point: values.get(point, 0) for point in question.scale_points}
         for value, number in values.items():  # answers outside today's scale (the file changed) still count
             if isinstance(value, int) and value not in distribution:
                 distribution[value] = number
@@ -183,9 +184,9 @@ async def survey_stats(repo: StaffRepository, survey: Survey, states: dict[str, 
         survey=survey,
         is_open=is_open(survey, states),
         started=sum(by_status.values()),
-        completed=by_status.get("completed", 0),
-        in_progress=by_status.get("in_progress", 0),
-        cancelled=by_status.get("cancelled", 0),
+        completed=by_status.get(ResponseStatus.COMPLETED, 0),
+        in_progress=by_status.get(ResponseStatus.IN_PROGRESS, 0),
+        cancelled=by_status.get(ResponseStatus.CANCELLED, 0),
         median_seconds=statistics.median(durations) if durations else None,
         questions=[_question_stats(q, values[q.id], answered[q.id], skipped[q.id]) for q in survey.questions],
     )

@@ -15,130 +15,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, utcnow
+from bot.vocabulary import ResponseStatus, survey_is_open
 
-from .repository import CANCELLED, COMPLETED, IN_PROGRESS
 from .schema import Question, Survey
+from .values import InvalidAnswer, button_value, decode, encode, next_question, previous_question, text_value, toggled
+
+if TYPE_CHECKING:
+    from bot.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "CANCELLED",
-    "COMPLETED",
-    "IN_PROGRESS",
-    "Answer",
-    "InvalidAnswer",
-    "NotPending",
-    "Progress",
-    "SurveyEngine",
-    "button_value",
-    "decode",
-    "encode",
-    "next_question",
-    "previous_question",
-    "respondent_secret",
-    "text_value",
-    "toggled",
-]
 
 DEVELOPMENT_SECRET = b"offline-development-respondent-key"
 
 
-class InvalidAnswer(ValueError):
-    """The input is not an answer to the pending question; nothing was changed.
-
-    reason: use_buttons | empty | too_long | out_of_range | unknown_choice | choose_one | not_optional |
-    wrong_type | first_question
-    """
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
 class NotPending(Exception):
     """The question (or the response) a button refers to is not the pending one any more: a stale button."""
-
-
-# --- values ------------------------------------------------------------------------------------------------
-
-
-def encode(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def decode(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def button_value(question: Question, raw: str) -> Any:
-    """The stored value for a button press ("4", a choice id, "y"/"n")."""
-    if question.type == "scale":
-        try:
-            value = int(raw)
-        except ValueError:
-            raise InvalidAnswer("out_of_range") from None
-        if value not in question.scale_points:
-            raise InvalidAnswer("out_of_range")
-        return value
-    if question.type == "single":
-        if question.choice(raw) is None:
-            raise InvalidAnswer("unknown_choice")
-        return raw
-    if question.type == "yes_no":
-        if raw not in ("y", "n"):
-            raise InvalidAnswer("unknown_choice")
-        return raw == "y"
-    raise InvalidAnswer("wrong_type")
-
-
-def text_value(question: Question, text: str) -> Any:
-    """The stored value for a typed message. Closed questions want buttons (a typed scale number is accepted)."""
-    stripped = text.strip()
-    if question.type == "text":
-        if not stripped:
-            raise InvalidAnswer("empty")
-        if len(stripped) > question.max_length:
-            raise InvalidAnswer("too_long", length=len(stripped), max_length=question.max_length)
-        return stripped
-    if question.type == "scale":
-        try:
-            value = int(stripped)
-        except ValueError:
-            raise InvalidAnswer("use_buttons") from None
-        if value not in question.scale_points:
-            raise InvalidAnswer("use_buttons")
-        return value
-    raise InvalidAnswer("use_buttons")
-
-
-def toggled(question: Question, selection: list[str] | None, choice_id: str) -> list[str]:
-    """A multi-choice selection with one choice switched on/off, kept in the survey's order."""
-    if question.type != "multi":
-        raise InvalidAnswer("wrong_type")
-    if question.choice(choice_id) is None:
-        raise InvalidAnswer("unknown_choice")
-    chosen = set(selection or [])
-    chosen ^= {choice_id}
-    return [choice.id for choice in question.choices if choice.id in chosen]
-
-
-def next_question(survey: Survey, question_id: str) -> Question | None:
-    index = survey.index(question_id)
-    return survey.questions[index + 1] if index + 1 < len(survey.questions) else None
-
-
-def previous_question(survey: Survey, question_id: str) -> Question | None:
-    index = survey.index(question_id)
-    return survey.questions[index - 1] if index > 0 else None
 
 
 def respondent_secret(configured: str | None, bot_token: str | None) -> bytes:
@@ -187,7 +86,7 @@ class Progress:
 
     @property
     def completed(self) -> bool:
-        return self.status == COMPLETED
+        return self.status == ResponseStatus.COMPLETED
 
     def summary(self) -> list[tuple[Question, Answer | None]]:
         return [(question, self.answers.get(question.id)) for question in self.survey.questions]
@@ -197,7 +96,7 @@ StartCheck = Literal["ok", "unknown", "closed", "done", "in_progress"]
 
 
 def _pending(survey: Survey, response: SurveyResponse, answers: dict[str, SurveyAnswer]) -> Question | None:
-    if response.status != IN_PROGRESS:
+    if response.status != ResponseStatus.IN_PROGRESS:
         return None
     question = survey.question(response.current_question)
     if question is not None:
@@ -231,24 +130,23 @@ class SurveyEngine:
 
     # --- open/closed -------------------------------------------------------------------------------------------
 
-    async def is_open(self, uow: Any, survey_id: str) -> bool:
+    async def is_open(self, uow: UnitOfWork, survey_id: str) -> bool:
         survey = self.surveys.get(survey_id)
         if survey is None:
             return False
-        state = await uow.surveys.state(survey_id)
-        return survey.open if state is None else state
+        return survey_is_open(survey.open, await uow.surveys.state(survey_id))
 
-    async def open_surveys(self, uow: Any) -> list[Survey]:
+    async def open_surveys(self, uow: UnitOfWork) -> list[Survey]:
         states = await uow.surveys.states()
-        return [survey for survey in self.surveys.values() if states.get(survey.id, survey.open)]
+        return [survey for survey in self.surveys.values() if survey_is_open(survey.open, states.get(survey.id))]
 
     # --- starting ----------------------------------------------------------------------------------------------
 
-    async def in_progress(self, uow: Any, user_id: int) -> SurveyResponse | None:
+    async def in_progress(self, uow: UnitOfWork, user_id: int) -> SurveyResponse | None:
         """The user's unfinished response to any loaded survey (found by respondent key, so anonymous too)."""
         return await uow.surveys.in_progress(self.respondent_keys(user_id))
 
-    async def check_start(self, uow: Any, survey_id: str, user_id: int) -> StartCheck:
+    async def check_start(self, uow: UnitOfWork, survey_id: str, user_id: int) -> StartCheck:
         if survey_id not in self.surveys:
             return "unknown"
         if await self.in_progress(uow, user_id) is not None:
@@ -262,7 +160,7 @@ class SurveyEngine:
         return "ok"
 
     async def start(
-        self, uow: Any, survey_id: str, user_id: int, chat_id: int, language: str, anonymous: bool
+        self, uow: UnitOfWork, survey_id: str, user_id: int, chat_id: int, language: str, anonymous: bool
     ) -> Progress:
         """A new response (call `check_start` first), its first question pending, its reminder scheduled."""
         survey = self.surveys[survey_id]
@@ -274,7 +172,7 @@ class SurveyEngine:
                 respondent_key=self.respondent_key(survey_id, user_id),
                 anonymous=anonymous,
                 language=language,
-                status=IN_PROGRESS,
+                status=ResponseStatus.IN_PROGRESS,
                 current_question=survey.questions[0].id,
                 started_at=now,
                 updated_at=now,
@@ -289,7 +187,7 @@ class SurveyEngine:
 
     # --- loading -----------------------------------------------------------------------------------------------
 
-    async def owned(self, uow: Any, response_id: int, user_id: int) -> SurveyResponse | None:
+    async def owned(self, uow: UnitOfWork, response_id: int, user_id: int) -> SurveyResponse | None:
         """The response a button refers to — only if it is this user's (by respondent key: anonymous too)."""
         response = await uow.surveys.response(response_id)
         if response is None or response.survey_id not in self.surveys:
@@ -298,7 +196,7 @@ class SurveyEngine:
             return None
         return response
 
-    async def progress(self, uow: Any, response: SurveyResponse) -> Progress:
+    async def progress(self, uow: UnitOfWork, response: SurveyResponse) -> Progress:
         survey = self.surveys[response.survey_id]
         return self._progress(survey, response, await uow.surveys.answers(response.id))
 
@@ -314,7 +212,7 @@ class SurveyEngine:
         )
 
     async def _load(
-        self, uow: Any, response: SurveyResponse, question_id: str | None
+        self, uow: UnitOfWork, response: SurveyResponse, question_id: str | None
     ) -> tuple[Survey, dict[str, SurveyAnswer], Question]:
         survey = self.surveys[response.survey_id]
         answers = await uow.surveys.answers(response.id)
@@ -325,24 +223,24 @@ class SurveyEngine:
 
     # --- answering ---------------------------------------------------------------------------------------------
 
-    async def answer_button(self, uow: Any, response: SurveyResponse, question_id: str, raw: str) -> Progress:
+    async def answer_button(self, uow: UnitOfWork, response: SurveyResponse, question_id: str, raw: str) -> Progress:
         survey, answers, question = await self._load(uow, response, question_id)
         value = button_value(question, raw)
         return await self._record(uow, survey, response, answers, question, value, skipped=False)
 
-    async def answer_text(self, uow: Any, response: SurveyResponse, text: str) -> Progress:
+    async def answer_text(self, uow: UnitOfWork, response: SurveyResponse, text: str) -> Progress:
         """A typed message for whatever question is pending."""
         survey, answers, question = await self._load(uow, response, None)
         value = text_value(question, text)
         return await self._record(uow, survey, response, answers, question, value, skipped=False)
 
-    async def skip(self, uow: Any, response: SurveyResponse, question_id: str) -> Progress:
+    async def skip(self, uow: UnitOfWork, response: SurveyResponse, question_id: str) -> Progress:
         survey, answers, question = await self._load(uow, response, question_id)
         if not question.optional:
             raise InvalidAnswer("not_optional")
         return await self._record(uow, survey, response, answers, question, None, skipped=True)
 
-    async def toggle(self, uow: Any, response: SurveyResponse, question_id: str, choice_id: str) -> Progress:
+    async def toggle(self, uow: UnitOfWork, response: SurveyResponse, question_id: str, choice_id: str) -> Progress:
         """Switch one multi-choice option; the draft selection is stored at once (it survives a restart)."""
         survey, answers, question = await self._load(uow, response, question_id)
         current = answers.get(question.id)
@@ -352,7 +250,7 @@ class SurveyEngine:
         await uow.flush()
         return self._progress(survey, response, answers)
 
-    async def finish_multi(self, uow: Any, response: SurveyResponse, question_id: str) -> Progress:
+    async def finish_multi(self, uow: UnitOfWork, response: SurveyResponse, question_id: str) -> Progress:
         survey, answers, question = await self._load(uow, response, question_id)
         if question.type != "multi":
             raise InvalidAnswer("wrong_type")
@@ -364,7 +262,7 @@ class SurveyEngine:
             return await self._record(uow, survey, response, answers, question, None, skipped=True)
         return await self._record(uow, survey, response, answers, question, selection, skipped=False)
 
-    async def keep(self, uow: Any, response: SurveyResponse, question_id: str) -> Progress:
+    async def keep(self, uow: UnitOfWork, response: SurveyResponse, question_id: str) -> Progress:
         """Move on keeping the answer already stored for this question (after Back)."""
         survey, answers, question = await self._load(uow, response, question_id)
         current = answers.get(question.id)
@@ -372,7 +270,7 @@ class SurveyEngine:
             raise InvalidAnswer("no_answer")
         return await self._record(uow, survey, response, answers, question, decode(current.value), current.skipped)
 
-    async def back(self, uow: Any, response: SurveyResponse, question_id: str) -> Progress:
+    async def back(self, uow: UnitOfWork, response: SurveyResponse, question_id: str) -> Progress:
         """The previous question becomes pending again; its stored answer is kept until replaced."""
         survey, answers, question = await self._load(uow, response, question_id)
         previous = previous_question(survey, question.id)
@@ -385,11 +283,11 @@ class SurveyEngine:
         await uow.flush()
         return self._progress(survey, response, answers)
 
-    async def cancel(self, uow: Any, response: SurveyResponse) -> Progress:
+    async def cancel(self, uow: UnitOfWork, response: SurveyResponse) -> Progress:
         """Stop: the answers given so far are deleted, the response is kept as 'cancelled' (no answers)."""
-        if response.status != IN_PROGRESS:
+        if response.status != ResponseStatus.IN_PROGRESS:
             raise NotPending(response.status)
-        response.status = CANCELLED
+        response.status = ResponseStatus.CANCELLED
         response.updated_at = self.clock()
         await uow.surveys.delete_answers(response.id)
         await uow.surveys.delete_reminder(response.id)
@@ -398,7 +296,7 @@ class SurveyEngine:
 
     def _store(
         self,
-        uow: Any,
+        uow: UnitOfWork,
         response: SurveyResponse,
         answers: dict[str, SurveyAnswer],
         question: Question,
@@ -420,7 +318,7 @@ class SurveyEngine:
 
     async def _record(
         self,
-        uow: Any,
+        uow: UnitOfWork,
         survey: Survey,
         response: SurveyResponse,
         answers: dict[str, SurveyAnswer],
@@ -434,7 +332,7 @@ class SurveyEngine:
         following = next_question(survey, question.id)
         response.updated_at = now
         if following is None:
-            response.status = COMPLETED
+            response.status = ResponseStatus.COMPLETED
             response.current_question = None
             response.completed_at = now
             await uow.surveys.delete_reminder(response.id)

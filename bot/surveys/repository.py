@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, SurveyState, utcnow
-
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
+from bot.vocabulary import ResponseStatus
 
 
 class SurveyRepository:
@@ -56,7 +54,7 @@ class SurveyRepository:
             return None
         result = await self._session.execute(
             select(SurveyResponse)
-            .where(SurveyResponse.respondent_key.in_(keys), SurveyResponse.status == IN_PROGRESS)
+            .where(SurveyResponse.respondent_key.in_(keys), SurveyResponse.status == ResponseStatus.IN_PROGRESS)
             .order_by(SurveyResponse.id.desc())
             .limit(1)
         )
@@ -68,18 +66,11 @@ class SurveyRepository:
             .where(
                 SurveyResponse.survey_id == survey_id,
                 SurveyResponse.respondent_key == respondent_key,
-                SurveyResponse.status == COMPLETED,
+                SurveyResponse.status == ResponseStatus.COMPLETED,
             )
             .limit(1)
         )
         return result.first() is not None
-
-    async def for_user(self, user_id: int) -> list[SurveyResponse]:
-        """Responses stored under the user's id (never the anonymous ones: those have no user id)."""
-        result = await self._session.execute(
-            select(SurveyResponse).where(SurveyResponse.user_id == user_id).order_by(SurveyResponse.id)
-        )
-        return list(result.scalars())
 
     # --- answers ------------------------------------------------------------------------------------------------
 
@@ -93,7 +84,7 @@ class SurveyRepository:
 
     async def delete_answers(self, response_id: int) -> int:
         result = await self._session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == response_id))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
     # --- reminders ----------------------------------------------------------------------------------------------
 
@@ -110,7 +101,7 @@ class SurveyRepository:
 
     async def delete_reminder(self, response_id: int) -> int:
         result = await self._session.execute(delete(SurveyReminder).where(SurveyReminder.response_id == response_id))
-        return result.rowcount or 0
+        return cast(CursorResult[Any], result).rowcount or 0
 
     async def due_reminders(self, now: datetime, limit: int = 50) -> list[SurveyReminder]:
         result = await self._session.execute(
@@ -129,7 +120,7 @@ class SurveyRepository:
             .values(sent_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
 
     async def release_reminder(self, reminder_id: int) -> None:
         """Sending failed for a passing reason (network): let the next run try again."""

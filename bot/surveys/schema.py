@@ -74,7 +74,7 @@ class Question(_Strict):
     _valid_id = field_validator("id")(_check(QUESTION_ID_PATTERN, "a question id"))
 
     @model_validator(mode="after")
-    def _per_type(self) -> "Question":
+    def _per_type(self) -> Question:
         given = self.model_fields_set
         if self.type == "scale":
             if self.min is None or self.max is None:

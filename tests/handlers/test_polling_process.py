@@ -18,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from knowledge.loader import load_knowledge_base
+from tests.conftest import kb_answer
+
 PROJECT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token"
 
@@ -83,7 +86,7 @@ def test_bot_process_polls_a_bot_api_server_answers_and_stops_cleanly(tmp_path):
             assert process.poll() is None, process.stdout.read()
             time.sleep(0.2)
         answers = [params["text"] for method, params in FakeBotApi.calls if method == "sendMessage"]
-        assert answers and "2,8 miljoni eiro" in answers[0]
+        assert answers and kb_answer(load_knowledge_base(), "fact_budget", "lv") in answers[0]
         assert any(method == "setMyCommands" for method, _ in FakeBotApi.calls)
     finally:
         process.send_signal(signal.SIGTERM)

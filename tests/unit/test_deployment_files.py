@@ -52,3 +52,40 @@ def test_env_example_documents_every_setting():
     documented = set(re.findall(r"^([A-Z_]+)=", (PROJECT / ".env.example").read_text(encoding="utf-8"), re.M))
     settings = {name.upper() for name in Settings.model_fields}
     assert settings <= documented, settings - documented
+
+
+def test_dockerignore_keeps_secrets_data_venvs_and_caches_out_of_the_image():
+    ignored = set((PROJECT / ".dockerignore").read_text(encoding="utf-8").split())
+    for pattern in (".env", "data/", ".venv*", "nlu/models/", ".git/", ".run/", "**/__pycache__/", ".rasa/"):
+        assert pattern in ignored, pattern
+
+
+def test_bot_image_does_not_copy_the_rasa_project_and_nothing_imports_it():
+    dockerfile = (PROJECT / "Dockerfile").read_text(encoding="utf-8")
+    assert not re.search(r"^COPY\s+nlu\b", dockerfile, re.M)
+    for package in ("bot", "handlers", "knowledge"):
+        for path in (PROJECT / package).rglob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            assert not re.search(r"^\s*(from nlu\b|import nlu\b)", source, re.M), path
+
+
+def test_tool_caches_are_ignored_by_git():
+    assert ".rasa/" in (PROJECT / ".gitignore").read_text(encoding="utf-8").split()
+
+
+def test_train_script_fails_on_a_failed_training_and_records_the_fingerprint_only_after_success():
+    script = (PROJECT / "scripts" / "train.sh").read_text(encoding="utf-8")
+    assert "set -euo pipefail" in script
+    train = script.index("rasa train nlu")
+    record = script.index('> nlu/models/current.fingerprint')
+    assert script.index("rm -f nlu/models/current.fingerprint") < train < record
+    train_command = script[train:script.index("\nfi", train)]
+    assert "|| true" not in train_command and "exit 1" in train_command
+
+
+def test_model_fingerprint_covers_the_generator_and_the_pipeline():
+    from nlu.build import NLU_DIR, model_inputs
+
+    inputs = set(model_inputs())
+    assert {NLU_DIR / "build.py", NLU_DIR / "config.yml"} <= inputs
+    assert all(path in inputs for path in NLU_DIR.glob("components/**/*.py"))

@@ -14,18 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.db.database import create_engine, create_session_factory, migrate
 from bot.db.models import Question as QuestionRow
 from bot.db.models import Rating, SurveyAnswer, SurveyReminder, SurveyResponse, User, utcnow
-from bot.db.uow import uow_factory
-from bot.privacy import collect_user_data, forget_user
-from bot.surveys.engine import (
-    InvalidAnswer,
-    NotPending,
-    SurveyEngine,
-    button_value,
-    respondent_secret,
-    text_value,
-    toggled,
-)
+from bot.surveys.engine import NotPending, SurveyEngine, respondent_secret
 from bot.surveys.schema import Survey
+from bot.surveys.values import InvalidAnswer, button_value, text_value, toggled
+from bot.uow import uow_factory
 
 L = {"lv": "lv", "en": "en", "ru": "ru"}
 USER = 7000000001
@@ -351,10 +343,10 @@ async def test_forget_user_deletes_named_data_and_unlinks_anonymous(db, engine):
                                     outcome="answer"))
         await uow.commit()
     async with db() as uow:
-        data = await collect_user_data(uow, USER)
+        data = await uow.personal_data.collect(USER)
         assert data.question_count == 1 and data.ratings_up == 1 and len(data.survey_responses) == 1
     async with db() as uow:
-        counts = await forget_user(uow, USER, engine.respondent_keys(USER))
+        counts = await uow.personal_data.forget(USER, engine.respondent_keys(USER))
         await uow.commit()
     assert counts["users"] == 1 and counts["questions"] == 1 and counts["ratings"] == 1
     assert counts["survey_responses"] == 2  # the named one and the unfinished anonymous one
@@ -368,4 +360,4 @@ async def test_forget_user_deletes_named_data_and_unlinks_anonymous(db, engine):
         assert await engine.check_start(uow, "demo", USER) == "ok"
         others = (await uow.session.execute(select(QuestionRow))).scalars().all()
         assert [q.user_id for q in others] == [42]
-        assert (await collect_user_data(uow, USER)).empty
+        assert (await uow.personal_data.collect(USER)).empty

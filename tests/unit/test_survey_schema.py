@@ -137,9 +137,11 @@ def test_survey_id_fits_deep_link_and_models_are_frozen():
     assert Choice(id="1", label=Localized(**L)).id == "1"
 
 
-def test_engine_and_schema_import_no_telegram():
+def test_use_cases_engine_and_schema_import_no_telegram():
     code = (
-        "import sys; import bot.surveys.schema, bot.surveys.engine, bot.surveys.repository, bot.privacy, bot.db.uow;"
+        "import sys; import bot.surveys.schema, bot.surveys.engine, bot.surveys.repository, bot.privacy, bot.uow,"
+        " bot.surveys.service, bot.surveys.reminders, bot.questions, bot.handoff, bot.accounts, bot.staff.service,"
+        " bot.services;"
         "bad = [m for m in sys.modules if m == 'telegram' or m.startswith('telegram.')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_DIR)

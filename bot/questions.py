@@ -1,0 +1,142 @@
+"""Question use cases: recording what applicants asked and what the bot did with it. No Telegram.
+
+Each call is one unit of work; the decision itself is `bot.qa.QAService` (what to answer) — this module
+stores the question, the "did you mean" choice, a rating, and moves the user into / out of "waiting for a
+question for staff" (`bot.handoff` then records and forwards that question).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from knowledge.schema import Entry
+
+from .accounts import preferred_language
+from .db.models import HandoffRequest, Question
+from .qa import QAResult, QAService
+from .uow import UnitOfWork, UnitOfWorkFactory
+from .vocabulary import Awaiting, Engine, QuestionOutcome
+
+log = logging.getLogger(__name__)
+
+MAX_STORED_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A free-text message recorded: either a question answered by `result`, or (result None) a question for
+    staff, recorded as hand-off request `handoff_id`."""
+
+    question_id: int
+    language: str
+    result: QAResult | None = None
+    handoff_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A question a button refers to, detached (safe to use after the unit of work)."""
+
+    id: int
+    language: str
+    entry_id: str | None
+
+
+class Questions:
+    def __init__(self, uow: UnitOfWorkFactory, qa: QAService, default_language: str) -> None:
+        self._uow = uow
+        self._qa = qa
+        self._default_language = default_language
+
+    async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
+        """A free-text message: a question for the knowledge base — or, after the user asked for a person, the
+        question for staff (recorded as a hand-off request)."""
+        text = text.strip()[:MAX_STORED_TEXT]
+        async with self._uow() as uow:
+            user = await uow.users.touch(user_id, telegram_code)
+            fallback = preferred_language(user, telegram_code, self._default_language)
+            if user.awaiting == Awaiting.HANDOFF:
+                language = self._qa.language_of(text, fallback)
+                question = uow.questions.add(
+                    Question(user_id=user_id, chat_id=chat_id, text=text, language=language, intent=None,
+                             confidence=0.0, engine=Engine.NONE, outcome=QuestionOutcome.HANDOFF)
+                )
+                await uow.flush()
+                request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user_id, chat_id=chat_id,
+                                                          text=text, language=language))
+                user.awaiting = None
+                await uow.commit()
+                return Asked(question.id, language, handoff_id=request.id)
+            result = await self._qa.ask(text, fallback)
+            question = uow.questions.add(
+                Question(
+                    user_id=user_id,
+                    chat_id=chat_id,
+                    text=text,
+                    language=result.language,
+                    intent=result.intent,
+                    confidence=round(result.confidence, 4),
+                    engine=result.engine,
+                    outcome=result.outcome,
+                    entry_id=result.entry.id if result.entry else None,
+                )
+            )
+            await uow.flush()
+            if result.kind == "meta" and result.intent == "human_handoff":
+                user.awaiting = Awaiting.HANDOFF
+            await uow.commit()
+        log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
+                 result.engine)
+        return Asked(question.id, result.language, result=result)
+
+    async def browse(self, user_id: int, chat_id: int, entry: Entry, telegram_code: str | None) -> Asked:
+        """An entry opened from /topics: logged like a question (engine and outcome "browse"), so it can be rated."""
+        async with self._uow() as uow:
+            user = await uow.users.touch(user_id, telegram_code)
+            language = preferred_language(user, telegram_code, self._default_language)
+            question = uow.questions.add(
+                Question(user_id=user_id, chat_id=chat_id, text=f"[topics] {entry.id}", language=language,
+                         intent=entry.id, confidence=1.0, engine=Engine.BROWSE, outcome=QuestionOutcome.BROWSE,
+                         entry_id=entry.id)
+            )
+            await uow.flush()
+            await uow.commit()
+        return Asked(question.id, language)
+
+    async def pick(self, user_id: int, question_id: int, entry: Entry) -> Owned | None:
+        """The user chose one of the "did you mean" entries. None: not their question (a stale button)."""
+        return await self._change(user_id, question_id, QuestionOutcome.CHOSEN, entry.id)
+
+    async def none_fit(self, user_id: int, question_id: int) -> Owned | None:
+        """None of the suggestions fit: the question is not covered."""
+        return await self._change(user_id, question_id, QuestionOutcome.NONE_FIT)
+
+    async def _change(
+        self, user_id: int, question_id: int, outcome: QuestionOutcome, entry_id: str | None = None
+    ) -> Owned | None:
+        async with self._uow() as uow:
+            question = await self._own(uow, user_id, question_id)
+            if question is None:
+                return None
+            question.outcome = outcome
+            if entry_id is not None:
+                question.entry_id = entry_id
+            await uow.commit()
+            return Owned(question.id, question.language, question.entry_id)
+
+    async def rate(self, user_id: int, question_id: int, up: bool, known_entries: frozenset[str]) -> Owned | None:
+        """👍/👎 on an answer (the last press wins). None: not their question, or no answer to rate."""
+        async with self._uow() as uow:
+            question = await self._own(uow, user_id, question_id)
+            if question is None or question.entry_id is None or question.entry_id not in known_entries:
+                return None
+            await uow.ratings.set(question, 1 if up else -1)
+            await uow.commit()
+            return Owned(question.id, question.language, question.entry_id)
+
+    @staticmethod
+    async def _own(uow: UnitOfWork, user_id: int, question_id: int) -> Question | None:
+        """The question a button refers to — only if it exists and belongs to whoever pressed the button."""
+        question = await uow.questions.get(question_id)
+        return question if question is not None and question.user_id == user_id else None

@@ -1,0 +1,69 @@
+"""Survey reminders: one per unfinished response, sent once when due. No Telegram: the caller passes `send`.
+
+Each due reminder is claimed first (UPDATE … WHERE sent_at IS NULL: one winner), so two bot processes never
+send the same reminder; it is sent after that claim is committed (no database transaction is held across the
+network call), and the row is deleted afterwards — for an anonymous response its chat id was the only link to
+a person. A passing failure releases the claim, so the next run tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import StrEnum
+
+from bot.uow import UnitOfWorkFactory
+
+from .engine import Progress, SurveyEngine
+
+log = logging.getLogger(__name__)
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"  # blocked the bot, chat gone: never retried
+    RETRY = "retry"  # network trouble: the next run tries again
+
+
+# send(chat id, the response's progress with its pending question) -> what happened
+SendReminder = Callable[[int, Progress], Awaitable[Delivery]]
+
+
+class Reminders:
+    def __init__(self, uow: UnitOfWorkFactory, engine: SurveyEngine) -> None:
+        self._uow = uow
+        self._engine = engine
+
+    async def deliver(self, send: SendReminder, now: datetime | None = None) -> int:
+        """Send every due reminder once; returns how many were sent."""
+        engine = self._engine
+        now = now or engine.clock()
+        async with self._uow() as uow:
+            due = [(row.id, row.response_id, row.chat_id) for row in await uow.surveys.due_reminders(now)]
+        sent = 0
+        for reminder_id, response_id, chat_id in due:
+            async with self._uow() as uow:
+                if not await uow.surveys.claim_reminder(reminder_id, now):
+                    continue  # another process has it
+                response = await uow.surveys.response(response_id)
+                progress = (await engine.progress(uow, response)
+                            if response is not None and response.survey_id in engine.surveys else None)
+                await uow.commit()
+            if progress is None or progress.question is None:
+                await self._drop(reminder_id)
+                continue
+            delivery = await send(chat_id, progress)
+            if delivery is Delivery.RETRY:
+                async with self._uow() as uow:
+                    await uow.surveys.release_reminder(reminder_id)
+                    await uow.commit()
+                continue
+            sent += delivery is Delivery.SENT
+            await self._drop(reminder_id)
+        return sent
+
+    async def _drop(self, reminder_id: int) -> None:
+        async with self._uow() as uow:
+            await uow.surveys.delete_reminder_by_id(reminder_id)
+            await uow.commit()

@@ -1,0 +1,88 @@
+"""Unit of work: one database transaction per use case (cosmicpython's pattern).
+
+    async with uow_factory() as uow:
+        user = await uow.users.touch(...)
+        uow.questions.add(...)
+        await uow.commit()
+
+Leaving the block without `commit()` — or with an exception — rolls everything back, so a failing use case
+never leaves half a change in the database. Every repository is declared here with its type; the session is
+theirs alone (nothing else calls it). This module sits above `bot/db/` and the feature packages' repositories,
+so `bot/db/` never imports a feature package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .db.personal_data import PersonalDataRepository
+from .db.repositories import HandoffRepository, QuestionRepository, RatingRepository, UserRepository
+from .staff.audit import AuditRepository
+from .staff.repositories import HandoffDeliveryRepository, StaffRepository
+from .surveys.repository import SurveyRepository
+
+
+class UnitOfWork:
+    users: UserRepository
+    questions: QuestionRepository
+    ratings: RatingRepository
+    handoffs: HandoffRepository
+    surveys: SurveyRepository
+    audit: AuditRepository  # staff actions
+    staff: StaffRepository  # staff review queries
+    handoff_deliveries: HandoffDeliveryRepository
+    personal_data: PersonalDataRepository  # /mydata, /forget
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """For tests that inspect the database; application code goes through the repositories."""
+        assert self._session is not None, "use the unit of work inside `async with`"
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        session = self._session = self._session_factory()
+        self.users = UserRepository(session)
+        self.questions = QuestionRepository(session)
+        self.ratings = RatingRepository(session)
+        self.handoffs = HandoffRepository(session)
+        self.surveys = SurveyRepository(session)
+        self.audit = AuditRepository(session)
+        self.staff = StaffRepository(session)
+        self.handoff_deliveries = HandoffDeliveryRepository(session)
+        self.personal_data = PersonalDataRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and detaches the loaded objects *without*
+        # expiring them, so callers may still read e.g. a user's language after the block.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        """Start over inside the same block (e.g. after a unique-constraint race)."""
+        await self.session.rollback()
+
+    async def flush(self) -> None:
+        """Assign ids (e.g. a question's id for its rating buttons) without committing."""
+        await self.session.flush()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+def uow_factory(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
+    return lambda: UnitOfWork(session_factory)
