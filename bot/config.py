@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     lexical_answer_margin: float = Field(default=0.0, ge=0, le=1)
     # Share of the lexical matcher's similarity in the score the bot decides on while Rasa answers (0 = Rasa only).
     nlu_lexical_weight: float = Field(default=0.0, ge=0, le=1)
+    # Follow-up questions ("and the partners?", "tell me more", "in Russian please") lean on the last answer
+    # for this long; after that a short question is a new conversation.
+    followup_minutes: float = Field(default=10.0, gt=0)
 
     knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
     # Feedback surveys (surveys/*.yaml). An unfinished survey gets one reminder this long after the last answer;

@@ -20,6 +20,7 @@ It never makes up an answer: every answer is an entry's text, written and review
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -95,7 +96,7 @@ class QAService:
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase, nlu: NluClient | None, matcher: LexicalMatcher,
-                      detector: LanguageDetector, settings: "Settings") -> "QAService":
+                      detector: LanguageDetector, settings: Settings) -> QAService:
         return cls(
             kb, nlu, matcher, detector,
             Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold, settings.nlu_answer_margin),
@@ -114,10 +115,8 @@ class QAService:
         """(Rasa's ranking, or None when Rasa is unavailable; the lexical matcher's ranking)."""
         nlu: list[IntentScore] | None = None
         if self._nlu is not None:
-            try:
+            with contextlib.suppress(NluUnavailable):  # the client logged the outage once; use the matcher
                 nlu = list((await self._nlu.parse(text)).ranking)
-            except NluUnavailable:
-                pass  # the client logged the change of state once; answer from the matcher
         return nlu, self.lexical_rank(text)
 
     async def rank(self, text: str) -> list[IntentScore]:

