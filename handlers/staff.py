@@ -287,7 +287,8 @@ async def _export_and_send(
         except BadRequest:
             pass  # e.g. "message is not modified": progress is best effort
 
-    labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"))
+    labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"),
+                         svc.texts(language, "staff.value_unsure"))
     async with svc.uow() as uow:
         try:
             result = await export_survey(uow.session, survey, fmt, labels, progress=progress)
@@ -361,6 +362,7 @@ async def _draw_and_send(
         language=language,
         yes=svc.texts(language, "staff.value_yes").capitalize(),
         no=svc.texts(language, "staff.value_no").capitalize(),
+        unsure=svc.texts(language, "staff.value_unsure").capitalize(),
         note=svc.texts(language, "staff.chart.note", n="{n}"),
     )
     for question_stats in charts:
