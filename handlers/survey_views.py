@@ -13,7 +13,7 @@ from bot.formatting import TELEGRAM_TEXT_LIMIT, escape, pack, plain_block
 from bot.i18n import Translator
 from bot.surveys.engine import Answer, Progress
 from bot.surveys.render import answer_text
-from bot.surveys.schema import Question, Survey
+from bot.surveys.schema import UNSURE, Question, Survey
 
 from .common import button, markup
 
@@ -25,12 +25,31 @@ def survey_list(surveys: list[Survey], language: str) -> InlineKeyboardMarkup:
 
 
 def consent_text(survey: Survey, language: str, texts: Translator, reminder_hours: float) -> str:
-    return texts(
-        language,
-        "survey.consent",
-        title=escape(survey.title.get(language)),
-        intro=escape(survey.intro.get(language)),
-        hours=f"{reminder_hours:g}",
+    """Three short lines (the survey's purpose, with my ID, anonymously), then the details in an expandable
+    block quote. The details are chosen by the survey's settings (allow_repeat), so they cannot drift from
+    what the engine does; `survey.purpose` is the survey's own first line."""
+    purpose = (escape(survey.purpose.get(language)) if survey.purpose is not None
+               else texts(language, "survey.consent.purpose_default"))
+    repeat = "repeat" if survey.allow_repeat else "once"
+    details = [
+        texts(language, "survey.consent.details_title"),
+        texts(language, "survey.consent.who"),
+        texts(language, "survey.consent.named_details"),
+        texts(language, "survey.consent.anonymous_details"),
+        texts(language, f"survey.consent.key_{repeat}"),
+        texts(language, "survey.consent.reminder", hours=f"{reminder_hours:g}"),
+        texts(language, f"survey.consent.{repeat}"),
+        texts(language, "survey.consent.cancel"),
+        texts(language, "survey.consent.forget"),
+        texts(language, "survey.consent.how_long"),
+    ]
+    return (
+        f"<b>{escape(survey.title.get(language))}</b>\n{escape(survey.intro.get(language))}\n"
+        + texts(language, "survey.consent.questions", count=len(survey.questions))
+        + f"\n\n{purpose}\n"
+        + texts(language, "survey.consent.named") + "\n"
+        + texts(language, "survey.consent.anonymous") + "\n"
+        + "<blockquote expandable>" + "\n".join(details) + "</blockquote>"
     )
 
 
@@ -70,9 +89,15 @@ def question_text(progress: Progress, texts: Translator, note: str | None = None
 
 def _hint(question: Question, language: str, texts: Translator) -> str:
     if question.type == "scale" and question.min_label and question.max_label:
-        return texts(language, "survey.hint_scale", min=question.min, max=question.max,
+        hint = texts(language, "survey.hint_scale", min=question.min, max=question.max,
                      min_label=escape(question.min_label.get(language)),
                      max_label=escape(question.max_label.get(language)))
+        if question.mid_label is not None and question.mid is not None:
+            hint = texts(language, "survey.hint_scale_mid", min=question.min, max=question.max, mid=question.mid,
+                         min_label=escape(question.min_label.get(language)),
+                         mid_label=escape(question.mid_label.get(language)),
+                         max_label=escape(question.max_label.get(language)))
+        return hint
     if question.type == "multi":
         return texts(language, "survey.hint_multi")
     if question.type == "text":
@@ -111,6 +136,8 @@ def question_keyboard(progress: Progress, texts: Translator) -> InlineKeyboardMa
         rows.append([button(texts(language, "survey.done"), "sv.done", *prefix)])
     elif question.type == "text" and value is not None:
         rows.append([button(texts(language, "survey.keep"), "sv.keep", *prefix)])
+    if question.unsure and question.type in ("scale", "yes_no"):
+        rows.append([button(mark(value == UNSURE, texts(language, "survey.unsure")), "sv.answer", *prefix, UNSURE)])
     navigation = []
     if progress.number > 1:
         navigation.append(button(texts(language, "survey.back"), "sv.back", *prefix))

@@ -29,11 +29,11 @@ from bot.offline import OfflineBotApi, UpdateFactory
 PLAN = [
     ("activity_area", ["a:education"]),
     ("understanding", ["a:4"]),
-    ("met_others", ["a:y"]),
-    ("openness", ["a:5"]),
-    ("belonging", ["a:3"]),
+    ("met_groups", ["a:together"]),
+    ("view_change", ["a:5"]),
+    ("belonging_change", ["a:3"]),
     ("skills", ["t:cooperation", "t:critical", "d"]),
-    ("take_part", ["a:n"]),
+    ("readiness", ["a:4"]),
     ("overall", ["a:9"]),
     ("improve", ["text:Vairāk laika diskusijām."]),
 ]

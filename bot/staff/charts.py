@@ -20,6 +20,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from bot.surveys.schema import UNSURE  # noqa: E402
+
 from .stats import QuestionStats  # noqa: E402
 
 WIDTH_INCHES = 9.0
@@ -46,6 +48,7 @@ class ChartTexts:
     language: str = "lv"
     yes: str = "Yes"
     no: str = "No"
+    unsure: str = "Hard to say"
     note: str = "n = {n}"  # under the title; {n} = responses that answered
 
 
@@ -54,15 +57,20 @@ def bars_for(stats: QuestionStats, texts: ChartTexts) -> list[Bar]:
     if question.type == "scale":
         bars = []
         for value, count in stats.distribution.items():
+            if value == UNSURE:
+                bars.append(Bar(texts.unsure, count))
+                continue
             label = str(value)
-            if value == question.min and question.min_label is not None:
-                label += "\n" + question.min_label.get(texts.language)
-            elif value == question.max and question.max_label is not None:
-                label += "\n" + question.max_label.get(texts.language)
+            point_label = question.point_label(value)
+            if point_label is not None:
+                label += "\n" + point_label.get(texts.language)
             bars.append(Bar(label, count))
         return bars
     if question.type == "yes_no":
-        return [Bar(texts.yes, stats.distribution.get(True, 0)), Bar(texts.no, stats.distribution.get(False, 0))]
+        bars = [Bar(texts.yes, stats.distribution.get(True, 0)), Bar(texts.no, stats.distribution.get(False, 0))]
+        if UNSURE in stats.distribution:
+            bars.append(Bar(texts.unsure, stats.distribution[UNSURE]))
+        return bars
     if question.type in ("single", "multi"):
         bars = []
         for choice_id, count in stats.distribution.items():

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.surveys.schema import Question, Survey
+from bot.surveys.schema import UNSURE, Question, Survey
 
 from .repositories import StaffRepository
 from .stats import as_utc, decode
@@ -55,6 +55,7 @@ class ValueLabels:
     language: str = "lv"
     yes: str = "yes"
     no: str = "no"
+    unsure: str = "hard to say"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ def cell_value(question: Question, raw: str | None, skipped: bool, labels: Value
     if skipped or raw is None:
         return None
     value = decode(raw)
+    if value == UNSURE and question.type in ("scale", "yes_no"):
+        return labels.unsure
     if question.type == "scale":
         return value
     if question.type == "yes_no":

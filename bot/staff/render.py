@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.formatting import TELEGRAM_TEXT_LIMIT, escape
 from bot.i18n import Translator
-from bot.surveys.schema import Question, Survey
+from bot.surveys.schema import UNSURE, Question, Survey
 from bot.vocabulary import FALLBACK
 from knowledge.loader import KnowledgeBase
 
@@ -66,7 +66,9 @@ def _distribution(stats: QuestionStats, texts: Translator, language: str) -> lis
     total = stats.answered or 1
     lines = []
     for key, count in stats.distribution.items():
-        if question.type == "yes_no":
+        if key == UNSURE:
+            label = texts(language, "staff.value_unsure")
+        elif question.type == "yes_no":
             label = texts(language, "staff.value_yes" if key else "staff.value_no")
         elif question.type in ("single", "multi"):
             choice = question.choice(str(key))
@@ -174,7 +176,8 @@ def qa_stats_block(stats: QAStats, kb: KnowledgeBase, texts: Translator, languag
 
 
 def answer_text(question: Question, raw: str | None, skipped: bool, texts: Translator, language: str) -> str:
-    labels = ValueLabels(language, texts(language, "staff.value_yes"), texts(language, "staff.value_no"))
+    labels = ValueLabels(language, texts(language, "staff.value_yes"), texts(language, "staff.value_no"),
+                         texts(language, "staff.value_unsure"))
     value = cell_value(question, raw, skipped, labels)
     if value is None:
         return texts(language, "staff.responses.skipped")

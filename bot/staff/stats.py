@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.db.models import utcnow
-from bot.surveys.schema import Question, Survey
+from bot.surveys.schema import UNSURE, Question, Survey
 from bot.vocabulary import ANSWERED, FALLBACK, ResponseStatus, survey_is_open
 
 from .repositories import StaffRepository
@@ -32,7 +32,8 @@ class QuestionStats:
     skipped: int = 0
     respondents: int = 0  # completed responses that reached the question (answered + skipped)
     # scale: value -> count (every scale point present); single/multi: choice id -> count (every choice
-    # present, definition order); yes_no: True/False -> count. Text questions: empty.
+    # present, definition order); yes_no: True/False -> count; plus "unsure" -> count ("hard to say", last)
+    # when the question offers it. Text questions: empty. Mean and median are of the scale points only.
     distribution: dict[Any, int] = field(default_factory=dict)
     mean: float | None = None  # scale only
     median: float | None = None  # scale only
@@ -142,6 +143,8 @@ def _question_stats(question: Question, values: Counter[Any], answered: int, ski
                 distribution[value] = number
         stats.distribution = dict(sorted(distribution.items()))
         numeric: Counter[int] = Counter({value: number for value, number in stats.distribution.items() if number})
+        if question.unsure or values.get(UNSURE):
+            stats.distribution[UNSURE] = values.get(UNSURE, 0)
         total = sum(numeric.values())
         if total:
             stats.mean = sum(value * number for value, number in numeric.items()) / total
@@ -154,6 +157,8 @@ def _question_stats(question: Question, values: Counter[Any], answered: int, ski
         stats.distribution = distribution
     elif question.type == "yes_no":
         stats.distribution = {True: values.get(True, 0), False: values.get(False, 0)}
+        if question.unsure or values.get(UNSURE):
+            stats.distribution[UNSURE] = values.get(UNSURE, 0)
     return stats
 
 

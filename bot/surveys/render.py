@@ -7,7 +7,7 @@ from typing import Any
 from bot.i18n import Translator
 
 from .engine import Answer
-from .schema import Question
+from .schema import UNSURE, Question
 
 
 def answer_text(question: Question, answer: Answer | None, language: str, texts: Translator) -> str:
@@ -15,12 +15,11 @@ def answer_text(question: Question, answer: Answer | None, language: str, texts:
     if answer is None or answer.skipped or answer.value is None:
         return texts(language, "survey.skipped")
     value: Any = answer.value
+    if value == UNSURE and question.type in ("scale", "yes_no"):
+        return texts(language, "survey.unsure")
     if question.type == "scale":
-        label = None
-        if value == question.min and question.min_label:
-            label = question.min_label.get(language)
-        elif value == question.max and question.max_label:
-            label = question.max_label.get(language)
+        point_label = question.point_label(value)
+        label = point_label.get(language) if point_label is not None else None
         return f"{value} ({label})" if label else str(value)
     if question.type == "single":
         choice = question.choice(str(value))

@@ -5,7 +5,8 @@ file fails with a message that names the file, the question and the field, in th
 `knowledge.loader`.
 
 Stored answer values (`SurveyAnswer.value`, JSON): scale -> int, single -> choice id (str), multi -> list of
-choice ids, yes_no -> true/false, text -> string; a skipped question -> value NULL and skipped=True.
+choice ids, yes_no -> true/false, text -> string; a skipped question -> value NULL and skipped=True; the
+"hard to say" button of a scale or yes/no question with `unsure: true` -> the string "unsure" (UNSURE).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAX_CHOICES = 12
 MAX_QUESTIONS = 50
 DEFAULT_MAX_LENGTH = 1000
 MAX_TEXT_LENGTH = 4000  # a Telegram message holds 4096 characters
+UNSURE = "unsure"  # the stored value of a "hard to say" answer (scale and yes/no questions with `unsure: true`)
 
 
 class SurveyDefinitionError(ValueError):
@@ -55,6 +57,8 @@ def _check(pattern: re.Pattern[str], what: str) -> Any:
 class Choice(_Strict):
     id: str
     label: Localized
+    # multi only: choosing it clears every other choice, and choosing another clears it ("none of these")
+    exclusive: bool = False
 
     _valid_id = field_validator("id")(_check(CHOICE_ID_PATTERN, "a choice id"))
 
@@ -67,7 +71,9 @@ class Question(_Strict):
     min: int | None = None
     max: int | None = None
     min_label: Localized | None = None
+    mid_label: Localized | None = None  # scale only: the label of the middle point (needs an odd number of points)
     max_label: Localized | None = None
+    unsure: bool = False  # scale / yes_no: adds a "hard to say" button, stored as "unsure"
     choices: list[Choice] = Field(default_factory=list)
     max_length: int = DEFAULT_MAX_LENGTH
 
@@ -83,8 +89,10 @@ class Question(_Strict):
                 raise ValueError("max: must be greater than min")
             if self.max - self.min + 1 > MAX_SCALE_POINTS:
                 raise ValueError(f"max: a scale has at most {MAX_SCALE_POINTS} points (e.g. 0-10)")
+            if self.mid_label is not None and (self.max - self.min) % 2:
+                raise ValueError("mid_label: needs a middle point (an odd number of points, e.g. 1-5 or 0-10)")
         else:
-            for name in ("min", "max", "min_label", "max_label"):
+            for name in ("min", "max", "min_label", "mid_label", "max_label"):
                 if name in given and getattr(self, name) is not None:
                     raise ValueError(f"{name}: only allowed for scale questions")
         if self.type in ("single", "multi"):
@@ -96,8 +104,14 @@ class Question(_Strict):
             duplicates = sorted({choice_id for choice_id in ids if ids.count(choice_id) > 1})
             if duplicates:
                 raise ValueError(f"choices: duplicate choice id(s): {', '.join(duplicates)}")
+            if self.type == "single" and any(choice.exclusive for choice in self.choices):
+                raise ValueError("choices: exclusive is only for multi-choice questions (a single choice is exclusive)")
+            if all(choice.exclusive for choice in self.choices):
+                raise ValueError("choices: at least one choice must not be exclusive")
         elif self.choices:
             raise ValueError("choices: only allowed for single and multi questions")
+        if self.unsure and self.type not in ("scale", "yes_no"):
+            raise ValueError("unsure: only for scale and yes_no questions (add a choice to single/multi instead)")
         if self.type == "text":
             if not 1 <= self.max_length <= MAX_TEXT_LENGTH:
                 raise ValueError(f"max_length: must be between 1 and {MAX_TEXT_LENGTH}")
@@ -114,11 +128,33 @@ class Question(_Strict):
             return []
         return list(range(self.min, self.max + 1))
 
+    @property
+    def mid(self) -> int | None:
+        """The middle point of a scale with an odd number of points (None otherwise)."""
+        if self.type != "scale" or self.min is None or self.max is None or (self.max - self.min) % 2:
+            return None
+        return (self.min + self.max) // 2
+
+    def point_label(self, value: object) -> Localized | None:
+        """The label of a scale point, if it has one (min, middle, max)."""
+        if self.type != "scale" or isinstance(value, bool):
+            return None
+        if value == self.min:
+            return self.min_label
+        if value == self.max:
+            return self.max_label
+        if value == self.mid:
+            return self.mid_label
+        return None
+
 
 class Survey(_Strict):
     id: str
     title: Localized
     intro: Localized
+    # Why these answers are collected and what they are used for: the first line of the consent message (the
+    # rest of the consent is built from the survey's settings, see handlers/survey_views.consent_text).
+    purpose: Localized | None = None
     open: bool = True
     allow_repeat: bool = False
     questions: list[Question] = Field(min_length=1, max_length=MAX_QUESTIONS)
@@ -159,7 +195,7 @@ class Survey(_Strict):
 # --- loading ------------------------------------------------------------------------------------------------
 
 
-_FIELD_PREFIX = re.compile(r"^(min/max|min_label|max_label|max_length|min|max|choices): ")
+_FIELD_PREFIX = re.compile(r"^(min/max|min_label|mid_label|max_label|max_length|min|max|choices|unsure): ")
 
 
 def _split_field(message: str) -> tuple[str, str]:

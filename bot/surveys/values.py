@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .schema import Question, Survey
+from .schema import UNSURE, Question, Survey
 
 
 class InvalidAnswer(ValueError):
@@ -32,7 +32,9 @@ def decode(text: str | None) -> Any:
 
 
 def button_value(question: Question, raw: str) -> Any:
-    """The stored value for a button press ("4", a choice id, "y"/"n")."""
+    """The stored value for a button press ("4", a choice id, "y"/"n", "unsure")."""
+    if raw == UNSURE and question.unsure and question.type in ("scale", "yes_no"):
+        return UNSURE
     if question.type == "scale":
         return _scale_point(question, raw, "out_of_range")
     if question.type == "single":
@@ -72,12 +74,17 @@ def _scale_point(question: Question, raw: str, refusal: str) -> int:
 
 
 def toggled(question: Question, selection: list[str] | None, choice_id: str) -> list[str]:
-    """A multi-choice selection with one choice switched on/off, kept in the survey's order."""
+    """A multi-choice selection with one choice switched on/off, kept in the survey's order. Switching on an
+    exclusive choice ("none of these") clears the others; switching on another choice clears the exclusive."""
     if question.type != "multi":
         raise InvalidAnswer("wrong_type")
-    if question.choice(choice_id) is None:
+    choice = question.choice(choice_id)
+    if choice is None:
         raise InvalidAnswer("unknown_choice")
     chosen = set(selection or [])
+    if choice_id not in chosen:
+        exclusive = {c.id for c in question.choices if c.exclusive}
+        chosen = set() if choice.exclusive else chosen - exclusive
     chosen ^= {choice_id}
     return [choice.id for choice in question.choices if choice.id in chosen]
 

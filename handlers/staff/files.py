@@ -62,7 +62,8 @@ async def _export_and_send(
         with contextlib.suppress(BadRequest):  # e.g. "message is not modified": progress is best effort
             await status.edit_text(text)
 
-    labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"))
+    labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"),
+                         svc.texts(language, "staff.value_unsure"))
     try:
         result = await svc.staff.export(survey, fmt, labels, progress)
     except Exception:
@@ -122,6 +123,7 @@ async def _draw_and_send(
         language=language,
         yes=svc.texts(language, "staff.value_yes").capitalize(),
         no=svc.texts(language, "staff.value_no").capitalize(),
+        unsure=svc.texts(language, "staff.value_unsure").capitalize(),
         note=svc.texts(language, "staff.chart.note", n="{n}"),
     )
     for question_stats in charts:

@@ -65,7 +65,7 @@ async def test_rating_is_stored_and_can_be_changed(harness):
     await harness.say("cik partneru bija programmai")
     rate_up = harness.buttons()[0]["callback_data"]
     await harness.press(rate_up)
-    assert harness.api.by_method("answerCallbackQuery")[0].params["text"] == "Paldies par novērtējumu!"
+    assert harness.api.by_method("answerCallbackQuery")[0].params["text"] == "Paldies par vērtējumu!"
     assert harness.api.by_method("editMessageReplyMarkup")
     await harness.press(rate_up.replace(":u", ":d"))
     async with harness.services.uow() as uow:
@@ -81,7 +81,7 @@ async def test_forged_or_foreign_buttons_change_nothing(harness):
                  "lang:de", "x" * 200, "", "survey:drop table"):
         calls = await harness.press(data, stranger)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
-        assert calls[0].params["text"] == "Šī poga vairs nav derīga."
+        assert calls[0].params["text"] == "Šī poga vairs nav derīga. Lūdzu, izmantojiet jaunāko ziņu vai nosūtiet /start."
     assert await count(harness, Rating) == 0
     assert await count(harness, HandoffRequest) == 0
 

@@ -47,7 +47,7 @@ APPLICANT = 5001
 STRANGER = 7777
 STAFF_GROUP = -1009876543210
 UNKNOWN_COMMAND = "Šādas komandas nav. Pieejamās komandas — /help."
-STALE = "Šī poga vairs nav derīga."
+STALE = "Šī poga vairs nav derīga. Lūdzu, izmantojiet jaunāko ziņu vai nosūtiet /start."
 
 
 class ScriptedBotApi(OfflineBotApi):
@@ -341,7 +341,7 @@ async def test_export_csv_and_xlsx_documents_with_progress(staff, monkeypatch):
     document = staff.api.by_method("sendDocument")[0]
     rows = list(csv.reader(io.StringIO(uploaded(document).decode("utf-8-sig"))))
     assert len(rows) == 5 and rows[0][-5:] == ["overall", "area", "gains", "again", "comment"]
-    assert "Eksportētas 4 atbildes" in staff.api.calls[-1].params["text"]
+    assert "atbildes: 4" in staff.api.calls[-1].params["text"]
 
     await staff.say("/export staff_demo XLSX", admin)
     await settle()
@@ -367,7 +367,7 @@ async def test_chart_sends_a_png_per_chartable_question(staff):
         assert uploaded(photo).startswith(b"\x89PNG") and len(uploaded(photo)) > 5000
     assert "Demo aptauja" in photos[0].params["caption"]
     await staff.say("/chart staff_demo comment", admin)
-    assert "teksta jautājums (3 atbildes)" in staff.last_text()
+    assert "teksta jautājums (atbildes: 3)" in staff.last_text()
     await staff.say("/chart staff_demo nope", admin)
     assert "nav atrasts" in staff.last_text()
 
@@ -410,7 +410,7 @@ async def test_surveys_list_and_open_close_buttons(staff):
     admin = staff.as_user(ADMIN)
     await staff.say("/surveys", admin)
     assert "Demo aptauja" in staff.last_text() and "atvērta" in staff.last_text()
-    assert "sāktas 6 · pabeigtas 4 · procesā 1" in staff.last_text()
+    assert "sāktas: 6 · pabeigtas: 4 · procesā: 1" in staff.last_text()
     assert [b["callback_data"] for b in staff.buttons()] == ["adm:s:staff_demo:0"]
     await staff.press("adm:s:staff_demo:0", admin)
     assert "slēgta" in staff.api.by_method("editMessageText")[0].text

@@ -31,17 +31,17 @@ from tests.fakes import FakeNlu
 PLAN = [
     ("activity_area", "a:education"),
     ("understanding", "a:4"),
-    ("met_others", "a:y"),
-    ("openness", "a:5"),
-    ("belonging", "a:3"),
+    ("met_groups", "a:together"),
+    ("view_change", "a:5"),
+    ("belonging_change", "a:unsure"),
     ("skills", ["cooperation", "critical"]),
-    ("take_part", "a:n"),
+    ("readiness", "a:2"),
     ("overall", "a:9"),
     ("improve", "text:More time for discussions <and> less paperwork & forms"),
 ]
 EXPECTED = {
-    "activity_area": "education", "understanding": 4, "met_others": True, "openness": 5, "belonging": 3,
-    "skills": ["cooperation", "critical"], "take_part": False, "overall": 9,
+    "activity_area": "education", "understanding": 4, "met_groups": "together", "view_change": 5,
+    "belonging_change": "unsure", "skills": ["cooperation", "critical"], "readiness": 2, "overall": 9,
     "improve": "More time for discussions <and> less paperwork & forms",
 }
 
@@ -145,8 +145,8 @@ async def test_question_messages_show_progress_back_cancel_and_edit_the_answered
     assert first[-1] == "sv:x:1" and not any(":b:" in d for d in first)  # no Back on question 1
     await harness.press(button(harness, "a:culture"))
     edited = harness.api.by_method("editMessageText")[0]
-    assert "Kultūras un mākslas aktivitāte" in edited.text and not edited.buttons
-    assert "2/9" in harness.last_text() and "1 — Pilnībā nepiekrītu" in harness.last_text()
+    assert "Kultūras vai mākslas pasākums" in edited.text and not edited.buttons
+    assert "2/9" in harness.last_text() and "1 — Nemaz, 3 — Nedaudz, 5 — Ļoti daudz" in harness.last_text()
     assert {"sv:b:1:understanding", "sv:x:1"} <= set(data_of(harness))
 
 
@@ -156,6 +156,7 @@ async def test_feedback_lists_open_surveys_and_deep_link_offers_consent(harness)
     await harness.press("sv:s:assistant")
     consent = harness.last_text()
     assert "bez jūsu Telegram ID" in consent and "/forget" in consent and "programmas darbinieki" in consent
+    assert "var atbildēt atkārtoti" in consent  # the assistant survey allows repeats
     assert data_of(harness) == ["sv:c:assistant:a", "sv:c:assistant:n", "sv:c:assistant:x"]
     await harness.press("sv:c:assistant:x")
     assert "nekas netika saglabāts" in harness.api.by_method("editMessageText")[0].text
@@ -168,7 +169,7 @@ async def test_deep_link_survey_start_in_english(harness):
     user = harness.as_user(6002, language_code="en")
     await harness.say("/start survey_participants", user)
     assert [call.method for call in harness.api.calls].count("sendMessage") == 2  # greeting, then the consent
-    assert "Answer anonymously" in harness.last_text() and "one-way code" in harness.last_text()
+    assert "<b>Anonymously</b>" in harness.last_text() and "<blockquote expandable>" in harness.last_text()
 
 
 # --- restarts and two processes ---------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ async def test_restart_continues_a_half_finished_survey(settings):
     # -- the process dies here: no shutdown(), no close_services(); a new one starts on the same database --
     async with app_on(settings) as h2:
         await h2.send(h2.user.sticker())  # the next message of any kind shows the pending question
-        assert "6/9" in h2.last_text() and "☑️ Radošā" in " ".join(b["text"] for b in h2.buttons())
+        assert "6/9" in h2.last_text() and "☑️ Radoši" in " ".join(b["text"] for b in h2.buttons())
         await h2.press(button(h2, "t:creative"))  # untick the draft
         for qid, how in PLAN[5:]:
             await answer(h2, qid, how)
@@ -269,7 +270,7 @@ async def test_lost_race_between_two_processes_shows_the_pending_question(settin
 
         engine.answer_button = racing
         await a.press("sv:a:1:activity_area:culture")
-        assert a.api.by_method("answerCallbackQuery")[0].params["text"].startswith("Jūsu atbilde vienlaikus")
+        assert a.api.by_method("answerCallbackQuery")[0].params["text"].startswith("Vienlaikus pienāca")
         assert "2/9" in a.last_text()
         assert await stored(a) == {"activity_area": "other"}
         [response] = await responses(a)
@@ -292,8 +293,8 @@ REAL_KILL_CHILD = textwrap.dedent("""
         h = Harness(app, api, services)
         await h.say("/start survey_participants")
         await h.press("sv:c:participants:a")
-        for data in ("sv:a:1:activity_area:engagement", "sv:a:1:understanding:2", "sv:a:1:met_others:y",
-                     "sv:a:1:openness:4", "sv:a:1:belonging:5", "sv:t:1:skills:critical"):
+        for data in ("sv:a:1:activity_area:engagement", "sv:a:1:understanding:2", "sv:a:1:met_groups:met",
+                     "sv:a:1:view_change:4", "sv:a:1:belonging_change:5", "sv:t:1:skills:critical"):
             await h.press(data)
             assert h.api.by_method("answerCallbackQuery")[0].params.get("text") is None, data
         print("READY", flush=True)
@@ -317,12 +318,12 @@ async def test_kill_minus_9_mid_survey_and_finish_after_restart(settings, tmp_pa
     async with app_on(settings) as h:
         await h.say("/feedback")
         assert "nepabeigta aptauja" in h.last_text() and "6/9" in h.last_text()
-        assert "☑️ Medijpratība" in " ".join(b["text"] for b in h.buttons())  # the draft tick survived
+        assert "☑️ Izvērtēt informāciju" in " ".join(b["text"] for b in h.buttons())  # the draft tick survived
         await h.press(button(h, "d"))
         for qid, how in PLAN[6:]:
             await answer(h, qid, how)
-        assert await stored(h) == {**EXPECTED, "activity_area": "engagement", "understanding": 2, "openness": 4,
-                                   "belonging": 5, "skills": ["critical"]}
+        assert await stored(h) == {**EXPECTED, "activity_area": "engagement", "understanding": 2, "met_groups": "met",
+                                   "view_change": 4, "belonging_change": 5, "skills": ["critical"]}
 
 
 # --- wrong input and stale buttons ---------------------------------------------------------------------------------
@@ -337,14 +338,14 @@ async def test_wrong_input_is_reprompted_and_loses_nothing(harness):
     assert "atbildiet ar pogām" in harness.last_text() and "2/9" in harness.last_text()
     assert button(harness, "a:4")  # the question comes again with its buttons
     await harness.send(harness.user.sticker())
-    assert "nevis failus vai uzlīmes" in harness.last_text() and "2/9" in harness.last_text()
+    assert "nevis ar failiem vai uzlīmēm" in harness.last_text() and "2/9" in harness.last_text()
     await harness.say("4")  # a typed number on a scale question is an answer
     assert "3/9" in harness.last_text()
     assert fake.calls == [] and await count(harness, Question) == 0  # the NLU never saw any of it
     for qid, how in PLAN[2:8]:
         await answer(harness, qid, how)
     await harness.say("x" * 1001)
-    assert "par garu (1001 zīmes, atļauts līdz 1000)" in harness.last_text() and "9/9" in harness.last_text()
+    assert "zīmju skaits: 1001, atļauts: 1000" in harness.last_text() and "9/9" in harness.last_text()
     await harness.say("   ")
     assert "9/9" in harness.last_text()
     await harness.say("Īsāk.")
@@ -362,34 +363,34 @@ async def test_stale_and_forged_buttons(harness):
     assert "3/9" in harness.last_text()
     assert await stored(harness) == {"activity_area": "culture", "understanding": 2}
     stranger = harness.as_user(7777)
-    for data in ("sv:a:1:met_others:y", "sv:x:1", "sv:r:1", "sv:a:999:met_others:y", "sv:a:1:met_others:maybe",
-                 "sv:c:nosuch:a", "sv:z:1", "sv:a:1:met_others:" + "y" * 80):
+    for data in ("sv:a:1:met_groups:met", "sv:x:1", "sv:r:1", "sv:a:999:met_groups:met", "sv:a:1:met_groups:maybe",
+                 "sv:c:nosuch:a", "sv:z:1", "sv:a:1:met_groups:" + "y" * 80):
         calls = await harness.press(data, stranger)
         assert calls[0].method == "answerCallbackQuery", data
         assert not any(call.method == "sendMessage" and "3/9" in call.text for call in calls), data
     assert await stored(harness) == {"activity_area": "culture", "understanding": 2}
     # a value never offered for the pending question: stale notice + the question again, nothing stored
-    await harness.press("sv:a:1:met_others:maybe")
+    await harness.press("sv:a:1:met_groups:maybe")
     assert "3/9" in harness.last_text()
-    await harness.press("sv:a:1:met_others:y")
-    assert (await stored(harness))["met_others"] is True
+    await harness.press("sv:a:1:met_groups:met")
+    assert (await stored(harness))["met_groups"] == "met"
 
 
 async def test_back_then_keep_and_alerts(harness):
     await start_survey(harness)
     await harness.press(button(harness, "a:other"))
     await harness.press(button(harness, "b"))
-    assert "1/9" in harness.last_text() and "✓ Cita" in " ".join(b["text"] for b in harness.buttons())
+    assert "1/9" in harness.last_text() and "✓ Cits" in " ".join(b["text"] for b in harness.buttons())
     await harness.press(button(harness, "a:other"))
     for qid, how in PLAN[1:5]:
         await answer(harness, qid, how)
     await harness.press(button(harness, "d"))  # optional multi, nothing ticked → skipped
-    await answer(harness, "take_part", "a:y")
+    await answer(harness, "readiness", "a:unsure")
     await answer(harness, "overall", "a:10")
     await harness.say("Nekas")
     await harness.say("/feedback")  # completed: the survey can't be taken again
     await harness.press("sv:s:participants")
-    assert "jau esat atbildējis" in harness.last_text()
+    assert "jau ir saņemtas" in harness.last_text()
     answers = await stored(harness)
     assert answers["skills"] is None and answers["overall"] == 10
 
@@ -399,7 +400,7 @@ async def test_skip_on_a_required_question_is_refused_with_an_alert(harness):
     await harness.press(button(harness, "a:other"))
     await harness.press("sv:k:1:understanding")  # Skip on a required question: refused
     alert = harness.api.by_method("answerCallbackQuery")[0].params
-    assert alert["text"] == "Uz šo jautājumu jāatbild." and alert["show_alert"] is True
+    assert alert["text"] == "Uz šo jautājumu jāatbild — lūdzu, izvēlieties kādu no pogām." and alert["show_alert"] is True
 
 
 # --- anonymity, /mydata, /forget -------------------------------------------------------------------------------
@@ -425,21 +426,21 @@ async def test_anonymous_answers_store_no_user_id_anywhere(harness):
     await harness.say("/feedback", user)
     await harness.press("sv:s:participants", user)
     await harness.press("sv:c:participants:n", user)
-    assert "анонимно" in harness.last_text()
+    assert "без вашего Telegram ID" in harness.last_text()
     for qid, how in PLAN[:4]:
         await answer(harness, qid, how, user)
     # mid-survey the only link is the reminder's chat id (deleted once the survey ends)
     assert await _tables_containing(harness, str(ANON_USER)) == {"survey_reminders.chat_id"}
     for qid, how in PLAN[4:]:
         await answer(harness, qid, how, user)
-    assert "анонимно" in harness.last_text()
+    assert "без вашего Telegram ID" in harness.last_text()
     assert await _tables_containing(harness, str(ANON_USER)) == set()
     [response] = await responses(harness)
     assert response.user_id is None and response.anonymous and response.status == "completed"
     assert await stored(harness) == EXPECTED
     await harness.say("/feedback", user)  # one completed response per survey, anonymous or not
     await harness.press("sv:s:participants", user)
-    assert "Вы уже ответили" in harness.last_text()
+    assert "уже получены" in harness.last_text()
 
 
 async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
@@ -459,6 +460,7 @@ async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
     await harness.press("sv:c:assistant:n", user)  # anonymous, completed
     await harness.press(button(harness, "a:y"), user)
     await harness.press(button(harness, "a:5"), user)
+    await harness.press(button(harness, "a:unsure"), user)
     await harness.press(button(harness, "k"), user)
     await harness.press("sv:s:assistant", user)  # repeats allowed: a second, unfinished anonymous one
     await harness.press("sv:c:assistant:n", user)
@@ -468,8 +470,8 @@ async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
     mydata = "\n".join(call.text for call in harness.api.sent)
     assert "What was the budget of the programme?" in mydata and "👍 1" in mydata
     assert "Questions passed to staff: 1" in mydata and "saved with your Telegram ID: 1" in mydata
-    assert "Feedback on a programme activity" in mydata and "Education activity" in mydata
-    assert "Anonymous survey answers are not stored under your ID" in mydata
+    assert "Feedback on a programme event" in mydata and "An education event" in mydata
+    assert "Anonymous survey answers are not stored under your Telegram ID" in mydata
 
     await harness.say("/forget", user)
     assert "Finished anonymous survey answers are kept" in harness.last_text()
@@ -518,6 +520,7 @@ async def test_assistant_survey_allows_repeats(harness):
         await harness.press("sv:c:assistant:a")
         await harness.press(button(harness, "a:y"))
         await harness.press(button(harness, "a:4"))
+        await harness.press(button(harness, "a:3"))
         await harness.say("Ātrāk, lūdzu")
         assert "Paldies! Aptauja «Atsauksme par asistentu» ir pabeigta." in harness.api.sent[-1].text
     assert [r.status for r in await responses(harness)] == ["completed", "completed"]
@@ -538,7 +541,7 @@ async def test_cancel_button_and_command(harness):
     assert "atbildes ir dzēstas" in harness.last_text()
     assert [r.status for r in await responses(harness)] == ["cancelled", "cancelled"]
     await harness.press("sv:a:2:activity_area:culture")  # a button of the cancelled survey
-    assert harness.api.by_method("answerCallbackQuery")[0].params["text"] == "Šī aptauja tika atcelta."
+    assert harness.api.by_method("answerCallbackQuery")[0].params["text"] == "Šī aptauja tika atcelta. Lai sāktu no jauna, nosūtiet /feedback."
 
 
 async def test_cancel_also_clears_waiting_for_a_staff_question(harness):
@@ -566,7 +569,7 @@ async def test_reminder_sent_once_even_with_two_processes_and_after_restart(sett
                 await deliver_reminders(b.app.bot, b.services, later)]
         assert sorted(sent) == [0, 1]
         [reminder] = a.api.by_method("sendMessage") + b.api.by_method("sendMessage")
-        assert "nepabeidzāt (2/9)" in reminder.text
+        assert "nepabeidzāt (jautājums 2 no 9)" in reminder.text
         assert [btn["callback_data"] for btn in reminder.buttons] == ["sv:r:1", "sv:x:1"]
         assert await deliver_reminders(a.app.bot, a.services, later + timedelta(days=3)) == 0  # only one, ever
         assert await count(a, SurveyReminder) == 0

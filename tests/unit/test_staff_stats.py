@@ -90,7 +90,7 @@ async def test_rendered_stats_in_three_languages(seeded, kb):
     assert "Kultūra un māksla: ▇▇▇▇▇▇▇▇▇▇▇▇ 2 (50%)" in lv
     assert "teksta atbildes: 3 · izlaisti: 1" in lv
     en = qa_stats_block(qa, kb, texts, "en")
-    assert "Last 7 days: 4 questions — answered 3 (75%), fell back 1 (25%)" in en
+    assert "Last 7 days: questions: 4 — answered 3 (75%), fell back 1 (25%)" in en
     assert "1. Programme budget — 2" in en
     assert "👍 2 / 👎 1 — 67%" in en
     ru = "\n".join(survey_stats_blocks(stats, texts, "ru"))

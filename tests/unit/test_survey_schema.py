@@ -27,10 +27,11 @@ def test_shipped_surveys_load_in_three_languages():
     surveys = load_surveys(Settings(_env_file=None).surveys_dir)
     assert set(surveys) == {"participants", "assistant"}
     participants = surveys["participants"]
-    assert {q.type for q in participants.questions} == {"scale", "single", "multi", "yes_no", "text"}
+    every_type = {q.type for survey in surveys.values() for q in survey.questions}
+    assert every_type == {"scale", "single", "multi", "yes_no", "text"}
     assert any(q.optional for q in participants.questions)
     assert participants.allow_repeat is False and participants.open is True
-    assert len(surveys["assistant"].questions) == 3
+    assert len(surveys["assistant"].questions) == 4 and surveys["assistant"].allow_repeat is True
     for survey in surveys.values():
         assert len(DEEP_LINK_PREFIX + survey.id) <= 64
         for question in survey.questions:
@@ -44,8 +45,8 @@ def test_participants_survey_follows_the_presentation_results():
     """The levels of change/results of the presentation: understanding, other groups, belonging, skills."""
     survey = load_surveys(PROJECT_DIR / "surveys")["participants"]
     ids = [question.id for question in survey.questions]
-    for expected in ("understanding", "met_others", "openness", "belonging", "skills", "take_part", "overall",
-                     "improve"):
+    for expected in ("understanding", "met_groups", "view_change", "belonging_change", "skills", "readiness",
+                     "overall", "improve"):
         assert expected in ids
     overall = survey.question("overall")
     assert (overall.min, overall.max) == (0, 10)
