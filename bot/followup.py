@@ -28,6 +28,7 @@ from knowledge.schema import Entry
 from knowledge.text import fold
 
 from .nlu_client import IntentScore
+from .qa import Engine, QAResult, QAService
 
 FollowUpKind = Literal["language", "more", "elliptical"]
 
@@ -101,3 +102,33 @@ def rerank_in_context(
     near = set(neighbourhood(kb, context.entry)) - {context.entry.id}
     lifted = [IntentScore(s.intent, s.confidence + boost if s.intent in near else s.confidence) for s in ranking]
     return sorted(lifted, key=lambda score: -score.confidence)
+
+
+CONTEXT_BOOST = 0.25  # how much a follow-up's neighbourhood is lifted; small enough that a clear new topic wins
+
+
+async def answer_in_context(qa: QAService, text: str, fallback: str, context: Context | None) -> QAResult:
+    """What to reply, reading `text` as a possible follow-up to `context` (None or expired: a plain question)."""
+    if context is None:
+        return await qa.ask(text, fallback)
+    follow = detect(text)
+    entry = context.entry
+    if follow is not None and follow.kind == "language" and follow.language:
+        return QAResult("answer", follow.language, "context", entry.id, 1.0, entry=entry)
+    language = qa.language_of(text, context.language)
+    if follow is not None and follow.kind == "more":
+        related = tuple(e for e in (qa.kb.entry(i) for i in entry.related) if e is not None)
+        if related:
+            return QAResult("related", context.language, "context", entry.id, 1.0, suggestions=related)
+    nlu, lexical = await qa.classify(text)
+    plain = qa.decide_from(nlu, lexical, language)
+    if plain.kind == "answer" and not is_continuation(text):
+        return plain
+    if plain.kind == "meta" or (plain.kind == "out_of_scope" and plain.intent in ("out_of_scope", "smalltalk")
+                                and plain.confidence >= 0.5):
+        return plain
+    ranking = lexical if nlu is None else qa.blend(nlu, lexical)
+    engine: Engine = "lexical" if nlu is None else "rasa"
+    lifted = rerank_in_context(qa.kb, ranking, context, CONTEXT_BOOST)
+    in_context = qa.decide(lifted, engine, language)
+    return in_context if in_context.kind == "answer" else plain

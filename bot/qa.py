@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["answer", "clarify", "out_of_scope", "meta"]
-Engine = Literal["rasa", "lexical"]
+Kind = Literal["answer", "clarify", "out_of_scope", "meta", "related"]
+Engine = Literal["rasa", "lexical", "context"]
 MAX_SUGGESTIONS = 3
 # The matcher is cheap but grows with the text; a question longer than this is cut before matching.
 MAX_TEXT_FOR_MATCHER = 500
@@ -92,7 +92,7 @@ class QAService:
         self._nlu = nlu
         self._matcher = matcher
         self._detector = detector
-        self._thresholds = {"rasa": rasa_thresholds, "lexical": lexical_thresholds}
+        self._thresholds = {"rasa": rasa_thresholds, "lexical": lexical_thresholds, "context": rasa_thresholds}
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase, nlu: NluClient | None, matcher: LexicalMatcher,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from knowledge.schema import Entry
 
 from .accounts import preferred_language
 from .db.models import HandoffRequest, Question
+from .followup import Context, answer_in_context
 from .qa import QAResult, QAService
 from .uow import UnitOfWork, UnitOfWorkFactory
 from .vocabulary import Awaiting, Engine, QuestionOutcome
@@ -44,14 +46,19 @@ class Owned:
 
 
 class Questions:
-    def __init__(self, uow: UnitOfWorkFactory, qa: QAService, default_language: str) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, qa: QAService, default_language: str, followup_minutes: float = 10.0
+    ) -> None:
         self._uow = uow
         self._qa = qa
         self._default_language = default_language
+        self._followup_minutes = followup_minutes
 
     async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
-        """A free-text message: a question for the knowledge base — or, after the user asked for a person, the
-        question for staff (recorded as a hand-off request)."""
+        """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
+        answer when that is recent) — or, after the user asked for a person, the question for staff (recorded
+        as a hand-off request). The question is classified *between* two short units of work, so no database
+        connection waits for the NLU."""
         text = text.strip()[:MAX_STORED_TEXT]
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)
@@ -68,7 +75,10 @@ class Questions:
                 user.awaiting = None
                 await uow.commit()
                 return Asked(question.id, language, handoff_id=request.id)
-            result = await self._qa.ask(text, fallback)
+            context = await self._context(uow, user_id)
+            await uow.commit()
+        result = await answer_in_context(self._qa, text, fallback, context)
+        async with self._uow() as uow:
             question = uow.questions.add(
                 Question(
                     user_id=user_id,
@@ -84,11 +94,22 @@ class Questions:
             )
             await uow.flush()
             if result.kind == "meta" and result.intent == "human_handoff":
+                user = await uow.users.touch(user_id, telegram_code)
                 user.awaiting = Awaiting.HANDOFF
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)
         return Asked(question.id, result.language, result=result)
+
+    async def _context(self, uow: UnitOfWork, user_id: int) -> Context | None:
+        """The user's last answer, if recent enough for a follow-up to lean on."""
+        last = await uow.questions.last_answered(user_id)
+        entry = self._qa.kb.entry(last.entry_id) if last is not None and last.entry_id else None
+        if last is None or entry is None:
+            return None
+        at = last.created_at if last.created_at.tzinfo else last.created_at.replace(tzinfo=UTC)
+        context = Context(entry, last.language, at)
+        return context if context.is_fresh(datetime.now(UTC), self._followup_minutes) else None
 
     async def browse(self, user_id: int, chat_id: int, entry: Entry, telegram_code: str | None) -> Asked:
         """An entry opened from /topics: logged like a question (engine and outcome "browse"), so it can be rated."""

@@ -48,7 +48,7 @@ class Services:
 
     @cached_property
     def questions(self) -> Questions:
-        return Questions(self.uow, self.qa, self.settings.default_language)
+        return Questions(self.uow, self.qa, self.settings.default_language, self.settings.followup_minutes)
 
     @cached_property
     def handoffs(self) -> Handoffs:

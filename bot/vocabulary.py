@@ -27,6 +27,7 @@ class QuestionOutcome(StrEnum):
     NONE_FIT = "none_fit"  # none of the suggestions fit
     BROWSE = "browse"  # an entry opened from /topics
     HANDOFF = "handoff"  # a question typed for staff after asking for a person
+    RELATED = "related"  # "tell me more" after an answer: the related entries were offered
 
 
 # Which outcomes count as answered, which "fell back" (staff's /unanswered, /stats), which name a topic.
@@ -46,6 +47,7 @@ class Engine(StrEnum):
     LEXICAL = "lexical"  # the in-process matcher (degraded mode)
     BROWSE = "browse"  # not classified: opened from /topics
     NONE = "none"  # not classified: a question typed for staff
+    CONTEXT = "context"  # a follow-up resolved from the previous answer ("in Russian please", "tell me more")
 
 
 class HandoffStatus(StrEnum):

@@ -89,7 +89,7 @@ async def on_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_id:
     browsed = await svc.questions.browse(user_id(update), chat_id(update), entry, telegram_code(update))
     await update.callback_query.answer()
     await send_html(update, context, answer_messages(entry, browsed.language, svc.kb, svc.texts),
-                    keyboards.answer(browsed.question_id, entry, browsed.language, svc.kb))
+                    keyboards.answer(browsed.question_id, entry, browsed.language, svc.kb, texts=svc.texts))
 
 
 async def non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

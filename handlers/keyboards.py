@@ -48,6 +48,8 @@ def answer(
             button(down, "qa.rate", question_id, "d"),
         ]
     ]
+    if entry.caveat is not None and texts is not None:  # the answer says "ask staff": make that one tap
+        rows.append([button(texts(language, "handoff.offer"), "qa.handoff", question_id)])
     for related_id in entry.related[:3]:
         related = kb.entry(related_id)
         if related is not None:

@@ -49,9 +49,12 @@ async def reply(
     if result.kind == "answer" and result.entry is not None:
         messages = answer_messages(result.entry, language, svc.kb, svc.texts)
         await send_html(update, context, notes + messages,
-                        keyboards.answer(question_id, result.entry, language, svc.kb))
+                        keyboards.answer(question_id, result.entry, language, svc.kb, texts=svc.texts))
     elif result.kind == "clarify":
         await send_html(update, context, [*notes, svc.texts(language, "clarify.prompt")],
+                        keyboards.suggestions(question_id, result.suggestions, language, svc.texts))
+    elif result.kind == "related":
+        await send_html(update, context, [*notes, svc.texts(language, "followup.more")],
                         keyboards.suggestions(question_id, result.suggestions, language, svc.texts))
     elif result.kind == "meta":
         intent = result.intent or "help"
@@ -64,6 +67,8 @@ async def reply(
                             keyboards.handoff_offer(question_id, language, svc.texts))
         else:
             await send_html(update, context, [svc.texts(language, f"meta.{intent}")])
+    elif result.intent == "smalltalk":  # off-topic: no point passing it to staff
+        await send_html(update, context, [*notes, svc.texts(language, "out_of_scope.smalltalk")])
     else:
         await send_html(update, context, [*notes, svc.texts(language, "out_of_scope.text")],
                         keyboards.handoff_offer(question_id, language, svc.texts))
@@ -79,7 +84,7 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
         return
     await update.callback_query.answer()
     await send_html(update, context, answer_messages(entry, question.language, svc.kb, svc.texts),
-                    keyboards.answer(question.id, entry, question.language, svc.kb))
+                    keyboards.answer(question.id, entry, question.language, svc.kb, texts=svc.texts))
 
 
 async def on_none(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: str) -> None:

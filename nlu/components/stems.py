@@ -56,7 +56,9 @@ class StemmingTokenizer(WhitespaceTokenizer):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["PyStemmer", "LatvianStemmer"]  # distribution names (Rasa fingerprints their versions)
+        # Rasa checks these both as import names and as distribution names: PyStemmer (imported as `Stemmer`)
+        # cannot be listed; it is pinned in nlu/requirements.txt beside LatvianStemmer.
+        return ["LatvianStemmer"]
 
     @staticmethod
     def not_supported_languages() -> list[str] | None:

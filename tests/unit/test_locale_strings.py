@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, Translator
 from bot.config import PROJECT_DIR
+from bot.i18n import LANGUAGES, LOCALES_DIR, Translator
 
 LOCALE_FILES = sorted(LOCALES_DIR.glob("*/*.yaml"))
 SURVEY_FILES = sorted((PROJECT_DIR / "surveys").glob("*.yaml"))

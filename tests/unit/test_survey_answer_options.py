@@ -12,9 +12,11 @@ from bot.i18n import Translator
 from bot.staff.charts import ChartTexts, bars_for
 from bot.staff.export import ValueLabels, cell_value
 from bot.staff.stats import _question_stats
-from bot.surveys.engine import Answer, Progress, button_value, toggled
+from bot.surveys.engine import Answer, Progress
 from bot.surveys.schema import UNSURE, Question, Survey, load_surveys
+from bot.surveys.values import button_value, toggled
 from handlers import survey_views
+from handlers.common import parse
 
 L = {"lv": "a", "en": "a", "ru": "a"}
 SURVEYS = load_surveys(PROJECT_DIR / "surveys")
@@ -61,7 +63,7 @@ def test_unsure_button_value_and_rendering():
     survey = Survey(id="s", title=L, intro=L, questions=[question])
     progress = Progress(survey, 1, "in_progress", "en", False, question, {})
     data = [b.callback_data for row in survey_views.question_keyboard(progress, TEXTS).inline_keyboard for b in row]
-    assert "sv:a:1:q:unsure" in data and survey_views.parse("sv:a:1:q:unsure").verb == "answer"
+    assert "sv:a:1:q:unsure" in data and parse("sv:a:1:q:unsure").verb == "sv.answer"
     assert "3 — middle" in survey_views.question_text(progress, TEXTS)
 
 
