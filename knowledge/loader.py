@@ -22,7 +22,7 @@ from .schema import (
     MetaIntent,
     Taxonomy,
 )
-from .text import fold, words
+from .text import fold
 from .yamlio import describe_location, read_yaml
 
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -27,7 +27,7 @@ case "${1:-}" in
     [ -f "$MODEL" ] || { echo "no trained model at $MODEL: run 'make train'" >&2; exit 1; }
     echo "starting Rasa on $HOST:$PORT with $MODEL (log: $LOG_FILE)"
     RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore \
-    MPLCONFIGDIR="$PWD/$RUN_DIR/mpl" \
+    MPLCONFIGDIR="$PWD/$RUN_DIR/mpl" PYTHONPATH="$PWD" \
       setsid .venv-nlu/bin/rasa run --enable-api --model "$MODEL" -i "$HOST" -p "$PORT" \
         --auth-token "$(token)" --log-file "$LOG_FILE" >>"$LOG_FILE" 2>&1 < /dev/null &
     echo $! > "$PID_FILE"

@@ -11,6 +11,8 @@ if [ -f nlu/models/current.tar.gz ] && [ "$(cat nlu/models/current.fingerprint 2
 fi
 .venv/bin/python -m nlu.build
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
+# Custom pipeline components (nlu/components) are imported by module path from the project root.
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export MPLCONFIGDIR="$PWD/.run/mpl"
 if grep -q "SpacyNLP" nlu/config.yml && [ ! -d nlu/spacy_lv ]; then
   .venv-nlu/bin/python -c "import spacy; spacy.blank('lv').to_disk('nlu/spacy_lv')"
