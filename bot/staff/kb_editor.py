@@ -7,7 +7,7 @@ item added to a flow-style `[...]` list). It is then checked three ways before a
 1. the edited text parses to exactly the old data with that one example appended;
 2. the whole knowledge base, with the edited file in place of the old one, loads with
    `knowledge.loader.load_knowledge_base` (same validation as bot start and `make train`);
-3. the held-out evaluation set's leak check (`knowledge.loader.load_heldout`) passes against it: the example
+3. the evaluation sets' leak check (`knowledge.loader.load_heldout`) passes against it: the example
    must not be one of the held-out questions.
 
 Only then does the new text replace the file, atomically (temporary file in the same folder + `os.replace`),
@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from knowledge.loader import (
-    DEFAULT_HELDOUT_FILE,
+    EVAL_FILES,
     KnowledgeBaseError,
     load_heldout,
     load_knowledge_base,
@@ -164,7 +164,9 @@ def _check_duplicates(kb: Any, intent: str, text: str) -> None:
                 )
 
 
-def _validate_in_copy(data_dir: Path, path: Path, new_text: str, text: str, heldout: Path | None) -> None:
+def _validate_in_copy(
+    data_dir: Path, path: Path, new_text: str, text: str, heldout: Path | tuple[Path, ...] | None
+) -> None:
     """Load the whole knowledge base with `new_text` in place of `path` — in a scratch copy — and run the
     held-out set's leak check against it (the same checks as `make test` / `make train`)."""
     with tempfile.TemporaryDirectory(prefix="kb-check-") as scratch:
@@ -175,17 +177,19 @@ def _validate_in_copy(data_dir: Path, path: Path, new_text: str, text: str, held
             kb = load_knowledge_base(copy_dir)
         except KnowledgeBaseError as exc:
             raise KbEditError(str(exc).replace(str(copy_dir), str(data_dir))) from exc
-    if heldout is None or not heldout.is_file():
-        return
-    try:
-        load_heldout(heldout, kb)
-    except KnowledgeBaseError as exc:
-        if "(leak)" in str(exc):
-            raise KbEditError(
-                f"«{text}» is (nearly) a question of the held-out evaluation set ({heldout.name}); as a training "
-                "example it would leak into the evaluation."
-            ) from exc
-        raise KbEditError(f"the held-out evaluation set does not load: {exc}") from exc
+    sets = (heldout,) if isinstance(heldout, Path) else heldout or ()
+    for evaluation_set in sets:
+        if not evaluation_set.is_file():
+            continue
+        try:
+            load_heldout(evaluation_set, kb)
+        except KnowledgeBaseError as exc:
+            if "(leak)" in str(exc):
+                raise KbEditError(
+                    f"«{text}» is (nearly) a question of the evaluation set {evaluation_set.name}; as a training "
+                    "example it would leak into the evaluation."
+                ) from exc
+            raise KbEditError(f"the evaluation set {evaluation_set.name} does not load: {exc}") from exc
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -208,7 +212,7 @@ def add_example(
     intent: str,
     language: str,
     text: str,
-    heldout: Path | str | None = DEFAULT_HELDOUT_FILE,
+    heldout: Path | str | tuple[Path, ...] | None = EVAL_FILES,
 ) -> AddedExample:
     """Append `text` to examples.<language> of entry (or meta intent) `intent` in its YAML file.
 
@@ -239,6 +243,6 @@ def add_example(
             raise KbEditError(f"the edit would break the file: {exc}") from exc
         if parsed != _expected(yaml.safe_load(source), intent, language, text):
             raise KbEditError(f"could not add the example to {path.name} without changing anything else")
-        _validate_in_copy(data_dir, path, new_text, text, Path(heldout) if heldout is not None else None)
+        _validate_in_copy(data_dir, path, new_text, text, Path(heldout) if isinstance(heldout, str) else heldout)
         _atomic_write(path, new_text)
     return AddedExample(intent=intent, language=language, text=text, path=path)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.staff import kb_editor
 from bot.staff.kb_editor import DuplicateExample, KbEditError, add_example, insert_example
-from knowledge.loader import DEFAULT_DATA_DIR, load_heldout, load_knowledge_base
+from knowledge.loader import DEFAULT_DATA_DIR, EVAL_FILES, load_heldout, load_knowledge_base
 from knowledge.matcher import LexicalMatcher
 
 
@@ -60,11 +60,14 @@ def test_duplicates_the_loader_would_reject_are_refused_with_a_clear_message(dat
 
 
 def test_held_out_questions_unknown_entries_and_bad_input_are_refused(data_dir):
-    heldout = load_heldout()[0]
-    target = heldout.intent if heldout.intent in load_knowledge_base(data_dir).entries else "fact_budget"
-    for variant in (heldout.text, "  " + heldout.text.upper() + " ?!"):  # the loader's leak check ignores punctuation
-        with pytest.raises(KbEditError, match="held-out"):
-            add_example(data_dir, target, "lv", variant)
+    for path in EVAL_FILES:  # both evaluation sets are guarded
+        heldout = load_heldout(path)[0]
+        target = heldout.intent if heldout.intent in load_knowledge_base(data_dir).entries else "fact_budget"
+        words = heldout.text.split()
+        # the leak check ignores case, punctuation and word order
+        for variant in (heldout.text, "  " + heldout.text.upper() + " ?!", " ".join(reversed(words))):
+            with pytest.raises(KbEditError, match=f"evaluation set {path.name}"):
+                add_example(data_dir, target, "lv", variant)
     with pytest.raises(KbEditError, match="unknown entry"):
         add_example(data_dir, "no_such_entry", "lv", "jautājums")
     with pytest.raises(KbEditError, match="empty"):
