@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             columns += ["train s", "parse p95 ms", "RSS MB"]
         lines += [f"## {set_name} ({len(items)} questions): bot / bot + lexical", "", *table(rows, columns), ""]
     if results:
-        best = max(results, key=lambda r: r[3][0].score("bot").rate())
+        dev = [name for name, _ in sets].index(DEV_SET)
+        best = max(results, key=lambda r: max(r[2][dev].score("bot").rate(), r[3][dev].score("bot").rate()))
         rows = sweep(kb, prepared, best[1]["rankings"], settings)
         rows.sort(key=lambda row: (row[4] >= 0.999, row[3]), reverse=True)
         lines += [f"## Decision rule sweep for {best[0].label} on the development set (heldout.yaml)", "",
