@@ -52,7 +52,11 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> SentenceEncoderFeaturizer:
-        return cls(execution_context.node_name, {**cls.get_default_config(), **config})
+        component = cls(execution_context.node_name, {**cls.get_default_config(), **config})
+        # Load the weights and run numpy's first pass now, while the server starts: otherwise the first user's
+        # question would wait ≈ 1.5 s for it and miss the bot's NLU timeout.
+        _encoder().encode(["warm up"])
+        return component
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
