@@ -13,7 +13,7 @@ Three kinds of follow-up, checked in this order:
   "and the budget?"), or any question the bot would otherwise only half-understand: the ranking is read
   again with the previous answer's neighbourhood (its related entries and its category) preferred.
 
-No Telegram in here: the handler asks `resolve()` and renders what it returns.
+No Telegram in here: the question use case (`bot.questions`) asks `answer_in_context()`; the handler renders it.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from knowledge.schema import Entry
 from knowledge.text import fold
 
 from .nlu_client import IntentScore
-from .qa import Engine, QAResult, QAService
+from .qa import DECLINED, QAResult, QAService
 
-FollowUpKind = Literal["language", "more", "elliptical"]
+# Recognised from the text alone; elliptical follow-ups need the model (`answer_in_context`).
+FollowUpKind = Literal["language", "more"]
 
 _LANGUAGE_WORDS: dict[str, re.Pattern[str]] = {
     "lv": re.compile(r"\b(?:latviski|latviesu valoda|in latvian|по[- ]латышски|на латышском)\b"),
@@ -124,11 +125,10 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
     plain = qa.decide_from(nlu, lexical, language)
     if plain.kind == "answer" and not is_continuation(text):
         return plain
-    if plain.kind == "meta" or (plain.kind == "out_of_scope" and plain.intent in ("out_of_scope", "smalltalk")
+    if plain.kind == "meta" or (plain.kind == "out_of_scope" and plain.intent in DECLINED
                                 and plain.confidence >= 0.5):
         return plain
-    ranking = lexical if nlu is None else qa.blend(nlu, lexical)
-    engine: Engine = "lexical" if nlu is None else "rasa"
+    engine, ranking = qa.combined(nlu, lexical)
     lifted = rerank_in_context(qa.kb, ranking, context, CONTEXT_BOOST)
     in_context = qa.decide(lifted, engine, language)
     return in_context if in_context.kind == "answer" else plain

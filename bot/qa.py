@@ -121,8 +121,7 @@ class QAService:
 
     async def rank(self, text: str) -> list[IntentScore]:
         """The ranking the bot decides on (blended while Rasa answers, the matcher's otherwise)."""
-        nlu, lexical = await self.classify(text)
-        return lexical if nlu is None else self.blend(nlu, lexical)
+        return self.combined(*await self.classify(text))[1]
 
     async def ask(self, text: str, fallback_language: str) -> QAResult:
         language = self.language_of(text, fallback_language)
@@ -141,11 +140,17 @@ class QAService:
             scores[score.intent] = scores.get(score.intent, 0.0) + weight * score.confidence
         return [IntentScore(intent, value) for intent, value in sorted(scores.items(), key=lambda kv: -kv[1])]
 
+    def combined(
+        self, nlu: list[IntentScore] | None, lexical: list[IntentScore]
+    ) -> tuple[Engine, list[IntentScore]]:
+        """The engine and the ranking the bot decides on: Rasa's blended with the matcher's, or the matcher's
+        alone while Rasa is unavailable."""
+        return ("lexical", lexical) if nlu is None else ("rasa", self.blend(nlu, lexical))
+
     def decide_from(self, nlu: list[IntentScore] | None, lexical: list[IntentScore], language: str) -> QAResult:
         """The decision from Rasa's ranking blended with the matcher's, or from the matcher's alone."""
-        if nlu is None:
-            return self.decide(lexical, "lexical", language)
-        return self.decide(self.blend(nlu, lexical), "rasa", language)
+        engine, ranking = self.combined(nlu, lexical)
+        return self.decide(ranking, engine, language)
 
     def decide(self, ranking: list[IntentScore], engine: Engine, language: str) -> QAResult:
         thresholds = self._thresholds[engine]

@@ -94,8 +94,9 @@ class Questions:
             )
             await uow.flush()
             if result.kind == "meta" and result.intent == "human_handoff":
-                user = await uow.users.touch(user_id, telegram_code)
-                user.awaiting = Awaiting.HANDOFF
+                waiting = await uow.users.get(user_id)  # touched in the first unit of work
+                if waiting is not None:
+                    waiting.awaiting = Awaiting.HANDOFF
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)

@@ -28,10 +28,15 @@ def order_free_key(text: str) -> str:
     return " ".join(sorted(folded_words(text)))
 
 
-def trigrams(text: str) -> frozenset[str]:
-    """Character trigrams of the folded words (with a space at each word boundary)."""
+def trigram_list(text: str) -> list[str]:
+    """Character trigrams of the folded words, in order, repeats kept (a space at each word boundary)."""
     joined = f" {' '.join(folded_words(text))} "
-    return frozenset(joined[i : i + 3] for i in range(max(1, len(joined) - 2)))
+    return [joined[i : i + 3] for i in range(max(1, len(joined) - 2))]
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """The set of character trigrams of the folded words."""
+    return frozenset(trigram_list(text))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

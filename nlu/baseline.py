@@ -12,13 +12,12 @@ import math
 from collections import Counter, defaultdict
 
 from bot.nlu_client import IntentScore
-from knowledge.leaks import folded_words
+from knowledge.leaks import trigram_list
 from knowledge.loader import KnowledgeBase
 
 
 def trigram_counts(text: str) -> Counter[str]:
-    joined = f" {' '.join(folded_words(text))} "
-    return Counter(joined[i : i + 3] for i in range(max(1, len(joined) - 2)))
+    return Counter(trigram_list(text))
 
 
 class TrigramNearestNeighbour:
