@@ -121,8 +121,12 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
         related = tuple(e for e in (qa.kb.entry(i) for i in entry.related) if e is not None)
         if related:
             return QAResult("related", context.language, "context", entry.id, 1.0, suggestions=related)
+    if is_continuation(text) and entry.cannot_tell:  # "а в Риге?" after the number of projects: a detail it lacks
+        missing = qa.kb.specifics.asked(text, entry.cannot_tell)
+        if missing is not None:
+            return QAResult("out_of_scope", language, "context", entry.id, 1.0, entry=entry, missing=missing)
     nlu, lexical = await qa.classify(text)
-    plain = qa.decide_from(nlu, lexical, language)
+    plain = qa.decide_from(nlu, lexical, language, text)
     if plain.kind == "answer" and not is_continuation(text):
         return plain
     if plain.kind == "meta" or (plain.kind == "out_of_scope" and plain.intent in DECLINED
@@ -130,5 +134,5 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
         return plain
     engine, ranking = qa.combined(nlu, lexical)
     lifted = rerank_in_context(qa.kb, ranking, context, CONTEXT_BOOST)
-    in_context = qa.decide(lifted, engine, language)
+    in_context = qa.within_limits(qa.decide(lifted, engine, language), text)
     return in_context if in_context.kind == "answer" else plain

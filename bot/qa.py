@@ -8,7 +8,10 @@ Rasa is unavailable); only the thresholds differ, because the two engines' score
 * a meta intent (greet, thanks, …) ≥ answer threshold → the matching conversational reply;
 * `out_of_scope` ≥ answer threshold → say honestly it is not covered, offer a human;
 * otherwise up to 3 knowledge-base entries above the suggest threshold → "did you mean";
-* nothing worth suggesting → not covered, offer a human.
+* nothing worth suggesting → not covered, offer a human;
+* an answer whose entry cannot give the detail asked for ("how many projects *in Latgale*": the knowledge base
+  has only the total; `cannot_tell` in the entry, `knowledge/specifics.py`) → not covered either, with the entry
+  shown as the overall context.
 
 While Rasa answers, its ranking is blended with the in-process lexical matcher's (`lexical_weight`): the two
 make different mistakes (the model generalises over character n-grams and stems, the matcher rewards exact
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from knowledge.language import LanguageDetector
@@ -69,6 +72,8 @@ class QAResult:
     confidence: float
     entry: Entry | None = None
     suggestions: tuple[Entry, ...] = field(default_factory=tuple)
+    # A decline because the question asks for a detail `entry` cannot give (a kind from specifics.yaml).
+    missing: str | None = None
 
     @property
     def outcome(self) -> str:
@@ -126,7 +131,7 @@ class QAService:
     async def ask(self, text: str, fallback_language: str) -> QAResult:
         language = self.language_of(text, fallback_language)
         nlu, lexical = await self.classify(text)
-        return self.decide_from(nlu, lexical, language)
+        return self.decide_from(nlu, lexical, language, text)
 
     def blend(self, nlu: list[IntentScore], lexical: list[IntentScore]) -> list[IntentScore]:
         """Rasa's probabilities blended with the matcher's similarities, best first."""
@@ -147,10 +152,20 @@ class QAService:
         alone while Rasa is unavailable."""
         return ("lexical", lexical) if nlu is None else ("rasa", self.blend(nlu, lexical))
 
-    def decide_from(self, nlu: list[IntentScore] | None, lexical: list[IntentScore], language: str) -> QAResult:
+    def decide_from(
+        self, nlu: list[IntentScore] | None, lexical: list[IntentScore], language: str, text: str
+    ) -> QAResult:
         """The decision from Rasa's ranking blended with the matcher's, or from the matcher's alone."""
         engine, ranking = self.combined(nlu, lexical)
-        return self.decide(ranking, engine, language)
+        return self.within_limits(self.decide(ranking, engine, language), text)
+
+    def within_limits(self, result: QAResult, text: str) -> QAResult:
+        """An answer whose entry cannot give the detail the question asks for becomes a decline that keeps
+        the entry as context ("170 projects in total; the presentation has no figures by region")."""
+        if result.kind != "answer" or result.entry is None or not result.entry.cannot_tell:
+            return result
+        missing = self.kb.specifics.asked(text, result.entry.cannot_tell)
+        return result if missing is None else replace(result, kind="out_of_scope", missing=missing)
 
     def decide(self, ranking: list[IntentScore], engine: Engine, language: str) -> QAResult:
         thresholds = self._thresholds[engine]

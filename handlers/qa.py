@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.handoff import Applicant
 from bot.nlu_client import MAX_TEXT_FOR_NLU
 from bot.qa import QAResult
-from bot.render import answer_messages
+from bot.render import answer_messages, missing_detail_messages
 
 from . import keyboards
 from .common import send_html, services, stale, telegram_code, user_id
@@ -67,6 +67,9 @@ async def reply(
                             keyboards.handoff_offer(question_id, language, svc.texts))
         else:
             await send_html(update, context, [svc.texts(language, f"meta.{intent}")])
+    elif result.kind == "out_of_scope" and result.entry is not None and result.missing is not None:
+        messages = missing_detail_messages(result.entry, result.missing, language, svc.kb, svc.texts)
+        await send_html(update, context, notes + messages, keyboards.handoff_offer(question_id, language, svc.texts))
     elif result.intent == "smalltalk":  # off-topic: no point passing it to staff
         await send_html(update, context, [*notes, svc.texts(language, "out_of_scope.smalltalk")])
     else:

@@ -86,6 +86,9 @@ class Entry(_Strict):
     caveat: Localized | None = None
     examples: Examples
     related: list[str] = Field(default_factory=list)
+    # Kinds of detail (`specifics.yaml`: by_year, by_region, names, ...) the answer does not give. A question
+    # that asks for one of them is declined with this entry as the overall context, not answered by it.
+    cannot_tell: list[str] = Field(default_factory=list)
 
     _valid_id = field_validator("id")(_check_id)
 
@@ -102,6 +105,32 @@ class MetaIntent(_Strict):
         if value not in META_INTENTS:
             raise ValueError(f"unknown meta intent; expected one of {', '.join(META_INTENTS)}")
         return value
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"'{pattern}' is not a valid regular expression: {exc}") from exc
+    return patterns
+
+
+class SpecificKind(_Strict):
+    """A kind of detail the presentation does not give, recognised by regular expressions on folded text."""
+
+    patterns: list[NonEmpty] = Field(min_length=1)
+    # Patterns that only count when the question does not also ask for the total ("... in Riga, in total?").
+    unless_total: list[NonEmpty] = Field(default_factory=list)
+
+    _valid = field_validator("patterns", "unless_total")(_check_patterns)
+
+
+class SpecificsFile(_Strict):
+    total: list[NonEmpty] = Field(min_length=1)
+    kinds: dict[str, SpecificKind] = Field(min_length=1)
+
+    _valid = field_validator("total")(_check_patterns)
 
 
 class EntriesFile(_Strict):

@@ -4,8 +4,9 @@
     python -m nlu.evaluate --predictions preds.json                       # rankings from nlu/predict.py
     python -m nlu.evaluate --lexical-only
 
-For each set (`knowledge/eval/independent.yaml` first: written by people who saw no training example;
-then the older `heldout.yaml`) and each language group (lv, lv without diacritics, en, ru, out of scope):
+For each set (`knowledge/eval/fresh.yaml` first: written after the decision rules were last changed, by someone
+who saw neither the training examples nor the rules; then `independent.yaml`: written the same way, but its failures
+were studied when the rules were designed; then the older `heldout.yaml`) and each language group (lv, lv without diacritics, en, ru, out of scope):
 
 * **bot** — what the bot actually does (`bot.qa.QAService`: the NLU ranking combined with the lexical matcher,
   then the answer / "did you mean" / decline rule). Right = the right answer, the right conversational reply, or
@@ -116,7 +117,7 @@ def evaluate_set(
         group = group_of(item)
         lexical = lexical_rankings[number]
         nlu = nlu_rankings[number] if nlu_rankings is not None else None
-        decision = service.decide_from(nlu, lexical, "lv")
+        decision = service.decide_from(nlu, lexical, "lv", item.text)
         bot_right = bot_is_right(item, decision.kind, decision.intent, kb)
         report.score("bot").add(group, bot_right)
         report.by_style[item.style or "unlabelled"].add(group, bot_right)
@@ -128,7 +129,7 @@ def evaluate_set(
             report.suggestion_hits.add(group, any(entry.id == item.intent for entry in decision.suggestions))
         if nlu is not None:
             report.score("NLU top-1").add(group, acted_right(kb, item, nlu[0].intent if nlu else None))
-        lexical_decision = service.decide(lexical, "lexical", "lv")
+        lexical_decision = service.within_limits(service.decide(lexical, "lexical", "lv"), item.text)
         report.score("lexical").add(group, bot_is_right(item, lexical_decision.kind, lexical_decision.intent, kb))
         baseline = baseline_rankings[number]
         report.score("trigram NN").add(group, acted_right(kb, item, baseline[0].intent if baseline else None))

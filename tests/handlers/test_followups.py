@@ -67,3 +67,15 @@ async def test_an_answer_with_a_caveat_offers_staff_in_one_tap(harness):
     await harness.say("vai programma vēl darbojas?")
     assert harness.services.kb.entry("fact_period").caveat.lv[:30] in harness.last_text()
     assert [b for b in harness.buttons() if b["callback_data"].startswith("ho:")]
+
+
+async def test_a_follow_up_asking_for_a_detail_is_declined_in_context(harness):
+    """After "how many projects?", "а в Риге?" asks for a figure by town: the presentation has only the total."""
+    kb, texts = harness.services.kb, harness.services.texts
+    await harness.say("cik projektu tika istenoti?")
+    assert kb_answer(kb, "fact_projects", "lv") in harness.last_text()
+    await harness.say("а в Риге?")
+    assert harness.last_text().startswith(texts("ru", "out_of_scope.specific.intro",
+                                                detail=texts("ru", "out_of_scope.specific.by_region")))
+    last = (await questions(harness))[-1]
+    assert (last.outcome, last.entry_id) == ("out_of_scope", "fact_projects")

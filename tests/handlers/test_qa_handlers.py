@@ -198,3 +198,23 @@ async def test_user_row_created_once(harness):
     await harness.say("/start")
     await harness.say("paldies")
     assert await count(harness, User) == 1
+
+
+async def test_a_detail_the_presentation_lacks_is_declined_with_the_total_and_a_person_offered(harness):
+    """"How many projects in Latgale?": the knowledge base has only the total — say so, show it, offer staff;
+    never present the total as the answer (no rating buttons), and staff see the question as unanswered."""
+    text = "Cik projektu tika īstenoti Latgalē?"
+    harness.services.qa._nlu = FakeNlu({text: [("fact_projects", 0.91), ("fact_period", 0.04)]})
+    await harness.say(text)
+    texts, kb = harness.services.texts, harness.services.kb
+    reply = harness.last_text()
+    assert reply.startswith(texts("lv", "out_of_scope.specific.intro",
+                                  detail=texts("lv", "out_of_scope.specific.by_region")))
+    assert kb_answer(kb, "fact_projects", "lv") in reply
+    data = [b["callback_data"] for b in harness.buttons()]
+    assert len(data) == 1 and data[0].startswith("ho:")
+    async with harness.services.uow() as uow:
+        question = (await uow.session.execute(select(Question))).scalar_one()
+    assert (question.outcome, question.intent, question.entry_id) == ("out_of_scope", "fact_projects", "fact_projects")
+    await harness.press(data[0])
+    assert await count(harness, HandoffRequest) == 1

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge.loader import DEFAULT_DATA_DIR, EVAL_FILES, KnowledgeBaseError, load_heldout, load_knowledge_base
+from knowledge.loader import (
+    DEFAULT_DATA_DIR,
+    EVAL_FILES,
+    FRESH_EVAL_FILE,
+    KnowledgeBaseError,
+    load_heldout,
+    load_knowledge_base,
+)
 from knowledge.schema import META_INTENTS, MIN_EXAMPLES_PER_LANGUAGE
 from knowledge.text import LANGUAGES, fold, has_latvian_diacritics
 
@@ -92,8 +99,11 @@ def test_evaluation_sets_are_labelled_with_known_intents_and_never_trained_on(kb
     training = {fold(text) for intent in kb.intents for _, text in kb.examples(intent)}
     assert not [item.text for item in items if fold(item.text) in training]
     covered = {item.intent for item in items}
-    # Small talk is labelled out_of_scope in the sets: both are declines.
-    assert set(kb.entries) | {"out_of_scope"} <= covered <= set(kb.intents)
+    # Small talk is labelled out_of_scope in the sets: both are declines. The small fresh set (20 in-scope items
+    # per group, some lost to the leak check) need not reach every entry.
+    assert covered <= set(kb.intents)
+    if path != FRESH_EVAL_FILE:
+        assert set(kb.entries) | {"out_of_scope"} <= covered
 
 
 # --- broken files fail with a message naming the file, the entry and the field ---------------------------

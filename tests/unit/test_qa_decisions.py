@@ -86,7 +86,7 @@ def test_blend_mixes_rasa_with_the_matcher_by_weight(kb):
                         Thresholds(0.6, 0.25), lexical_weight=0.5)
     mixed = blended.blend(ranking(("fact_budget", 0.6), ("fact_period", 0.4)), ranking(("fact_period", 1.0)))
     assert [(s.intent, round(s.confidence, 2)) for s in mixed] == [("fact_period", 0.7), ("fact_budget", 0.3)]
-    assert blended.decide_from(None, ranking(("fact_period", 0.9)), "lv").engine == "lexical"
+    assert blended.decide_from(None, ranking(("fact_period", 0.9)), "lv", "programmas laiks").engine == "lexical"
 
 
 def test_the_matcher_only_sees_the_start_of_a_huge_text(service):

@@ -1,0 +1,63 @@
+"""Details the presentation does not give: "how many projects *in Latgale*", "the budget *per year*".
+
+The model rightly recognises such a question as being about, say, the number of projects — but the knowledge base
+only has the programme's total. Answering with the total would read as an answer to the question asked, so the
+bot declines instead: it says the presentation has no such detail, shows the total as context and offers staff.
+
+What counts as which detail is data (`knowledge/data/specifics.yaml`: regular expressions on folded text, in
+lv/en/ru), and which entry cannot give which detail is declared on the entry (`cannot_tell`), so staff can read
+and change both without touching code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .schema import SpecificsFile
+from .text import fold
+
+# Year ranges ("2016–2021", "no 2016. līdz 2021. gadam", "с 2016 по 2021", "from 2016 to 2021") name a period,
+# not one year; removed before matching.
+_YEAR = r"(19|20)\d\d\s*\.?\s*(g\.?|gada|г\.?|года|году)?"
+_YEAR_RANGE = re.compile(
+    rf"\b{_YEAR}\s*([-–—]|lidz|to|till|until|through|по|до)\s*((19|20)?\d\d)\b\.?"
+)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    patterns: tuple[re.Pattern[str], ...]
+    unless_total: tuple[re.Pattern[str], ...]
+
+
+class Specifics:
+    def __init__(self, spec: SpecificsFile) -> None:
+        self._total = tuple(re.compile(pattern) for pattern in spec.total)
+        self._kinds = {
+            name: _Kind(
+                tuple(re.compile(pattern) for pattern in kind.patterns),
+                tuple(re.compile(pattern) for pattern in kind.unless_total),
+            )
+            for name, kind in spec.kinds.items()
+        }
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._kinds)
+
+    def asked(self, text: str, kinds: Iterable[str]) -> str | None:
+        """The first of `kinds` the question asks for, or None."""
+        folded = _YEAR_RANGE.sub(" ", fold(text))
+        asks_total: bool | None = None
+        for name in kinds:
+            kind = self._kinds[name]
+            if any(pattern.search(folded) for pattern in kind.patterns):
+                return name
+            if kind.unless_total and any(pattern.search(folded) for pattern in kind.unless_total):
+                if asks_total is None:
+                    asks_total = any(pattern.search(folded) for pattern in self._total)
+                if not asks_total:
+                    return name
+        return None

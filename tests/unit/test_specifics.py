@@ -1,0 +1,115 @@
+"""Details the presentation does not give (knowledge/specifics.py, knowledge/data/specifics.yaml): a question that
+asks one of them is declined with the entry as context, not answered as if the total were the answer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import LANGUAGES, Translator
+from bot.nlu_client import IntentScore
+from bot.qa import QAService, Thresholds
+from knowledge.language import LanguageDetector
+from knowledge.loader import DEFAULT_DATA_DIR, KnowledgeBaseError, load_knowledge_base
+from knowledge.matcher import LexicalMatcher
+
+FIGURES = ("breakdown", "by_year", "by_region", "by_area", "per_item", "names")  # what the fact entries lack
+ALL = (*FIGURES, "money", "count")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Cik projektu tika īstenoti Latgalē?", "by_region"),
+        ("cik projektu bija daugavpili", "by_region"),
+        ("Сколько проектов было в Риге, а сколько в регионах?", "by_region"),
+        ("How many participants were there in Riga?", "by_region"),
+        ("Cik projektu tika atbalstīti 2018. gadā?", "by_year"),
+        ("Как распределялся бюджет по годам?", "breakdown"),
+        ("How was the budget split between the three areas?", "breakdown"),
+        ("Сколько денег пошло только на образование?", "by_area"),
+        ("cik naudas aizgaja izglitibas aktivitatem", "by_area"),
+        ("How much did each project receive on average?", "per_item"),
+        ("Cik naudas saņēma katrs partneris?", "per_item"),
+        ("Какие именно организации были партнёрами? Нужны названия.", "names"),
+        ("nosauciet partneru organizacijas", "names"),
+    ],
+)
+def test_questions_asking_for_a_detail_are_recognised(kb, text, kind):
+    assert kb.specifics.asked(text, ALL) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cik projektu tika īstenoti?",
+        "total budget 2016-2021?",  # a range names the programme period, not one year
+        "Kāds bija budžets 2016.–2021. gadā?",
+        "Я руковожу кружком в Даугавпилсе, интересно, сколько всего проектов поддержала программа?",  # "всего"
+        "Esmu no Liepājas — cik projektu programma atbalstīja kopā?",
+        "Pastāstiet, lūdzu, īsumā par šo programmu!",  # "lūdzu" is not the town Ludza
+        "and who were the partners?",
+    ],
+)
+def test_questions_about_the_total_are_not_taken_for_a_detail(kb, text):
+    assert kb.specifics.asked(text, FIGURES) is None
+
+
+def test_only_the_kinds_an_entry_cannot_tell_count(kb):
+    assert kb.specifics.asked("Cik projektu bija Latgalē?", ["names"]) is None
+    assert kb.specifics.asked("Cik projektu bija Latgalē?", ["names", "by_region"]) == "by_region"
+
+
+@pytest.fixture(scope="module")
+def service(kb) -> QAService:
+    return QAService(kb, None, LexicalMatcher(kb), LanguageDetector(kb), Thresholds(0.5, 0.15), Thresholds(0.6, 0.25))
+
+
+def test_a_detail_the_entry_cannot_give_is_declined_with_the_entry_as_context(service):
+    ranking = [IntentScore("fact_projects", 0.91), IntentScore("fact_period", 0.03)]
+    result = service.decide_from(ranking, [], "lv", "Cik projektu tika īstenoti Latgalē?")
+    assert (result.kind, result.outcome, result.entry.id, result.missing) == (
+        "out_of_scope", "out_of_scope", "fact_projects", "by_region")
+    plain = service.decide_from(ranking, [], "lv", "Cik projektu tika īstenoti kopā?")
+    assert (plain.kind, plain.entry.id, plain.missing) == ("answer", "fact_projects", None)
+
+
+def test_an_entry_without_limits_answers_whatever_the_wording(service):
+    ranking = [IntentScore("approach_networking", 0.9)]
+    result = service.decide_from(ranking, [], "lv", "Kā programma veidoja tīklus Latgalē 2018. gadā?")
+    assert result.kind == "answer"
+
+
+def test_every_kind_has_its_sentence_in_every_language(kb):
+    texts = Translator(default="lv")
+    for language in LANGUAGES:
+        for kind in kb.specifics.kinds:
+            sentence = texts(language, f"out_of_scope.specific.{kind}")
+            assert sentence and "out_of_scope" not in sentence
+            assert sentence in texts(language, "out_of_scope.specific.intro", detail=sentence)
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, target)
+    return target
+
+
+def test_an_unknown_kind_on_an_entry_is_refused_with_file_and_entry(tmp_path):
+    data = _copy(tmp_path)
+    facts = data / "entries" / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace("cannot_tell: [breakdown, by_year, by_region, by_area, "
+                                                               "per_item]", "cannot_tell: [by_galaxy]"),
+                     encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"facts\.yaml: entry 'fact_budget': field cannot_tell: .*by_galaxy"):
+        load_knowledge_base(data)
+
+
+def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
+    data = _copy(tmp_path)
+    (data / "specifics.yaml").write_text("total: ['(unclosed']\nkinds:\n  names:\n    patterns: ['x']\n",
+                                         encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"specifics\.yaml: .*not a valid regular expression"):
+        load_knowledge_base(data)
