@@ -471,7 +471,11 @@ async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
     assert "What was the budget of the programme?" in mydata and "👍 1" in mydata
     assert "Questions passed to staff: 1" in mydata and "saved with your Telegram ID: 1" in mydata
     assert "Feedback on a programme event" in mydata and "An education event" in mydata
-    assert "Anonymous survey answers are not stored under your Telegram ID" in mydata
+    assert "Finished anonymous survey answers carry nothing that leads to you" in mydata
+    # what is held under the user's code rather than their id is shown too (issue 9, 4)
+    assert "Unfinished or cancelled anonymous survey responses, found by your code: 1" in mydata
+    assert "Surveys marked as answered by you (a code, not linked to your answers): 1" in mydata
+    assert "Copies of your questions in staff chats: 1" in mydata and "reminders scheduled to your chat: 1" in mydata
 
     await harness.say("/forget", user)
     assert "Finished anonymous survey answers are kept" in harness.last_text()
