@@ -54,8 +54,9 @@ def _engine(secret: bytes = SECRET) -> SurveyEngine:
 
 
 @pytest.fixture
-async def db(tmp_path) -> AsyncIterator:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'trust.db'}")
+async def db(database_url) -> AsyncIterator:
+    """A migrated database: SQLite, or PostgreSQL when TEST_DATABASE_URL is set (tests/conftest.py)."""
+    engine = create_engine(database_url)
     await migrate(engine)
     yield uow_factory(create_session_factory(engine))
     await engine.dispose()
@@ -252,3 +253,43 @@ def test_removed_notice_is_recognised_as_a_handoff_post():
     for language in ("lv", "en", "ru"):
         assert texts(language, "staff.handoff.removed").startswith("🙋")
         assert texts(language, "staff.handoff.new", id=1, lang="lv", question="q").startswith("🙋")
+
+
+async def test_the_migration_unlinks_existing_finished_anonymous_responses(tmp_path):
+    """0005_trustdata on a database from before it: completed responses' keys become markers, finished anonymous
+    responses lose their key, hand-offs already posted count as delivered."""
+    from alembic import command
+
+    from bot.db.database import alembic_config
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def upgrade(connection, target: str) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, target)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade, "0004_one_in_progress")
+        for number, (user, status) in enumerate([(None, "completed"), (7, "completed"), (None, "in_progress")]):
+            await connection.execute(text(
+                "INSERT INTO survey_responses (survey_id, user_id, respondent_key, anonymous, language, status, "
+                "version, started_at, updated_at) VALUES ('once', :user, :key, :anonymous, 'lv', :status, 1, "
+                "'2026-01-01', '2026-01-01')"), {"user": user, "key": f"key{number}", "anonymous": user is None,
+                                                  "status": status})
+        for number in (1, 2):
+            await connection.execute(text(
+                "INSERT INTO handoff_requests (id, user_id, chat_id, text, language, status, created_at) "
+                "VALUES (:id, 5, 5, 'q', 'lv', 'open', '2026-01-01')"), {"id": number})
+        await connection.execute(text("INSERT INTO handoff_deliveries (handoff_id, staff_chat_id, staff_message_id, "
+                                      "created_at) VALUES (1, 1001, 9, '2026-01-01')"))
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade, "head")
+        keys = dict((await connection.execute(text("SELECT id, respondent_key FROM survey_responses"))).all())
+        markers = set((await connection.execute(text("SELECT marker FROM survey_completions"))).scalars())
+        delivered = dict((await connection.execute(text("SELECT id, delivered_at FROM handoff_requests"))).all())
+    await engine.dispose()
+    assert markers == {"key0", "key1"}
+    assert keys[1] not in {"key0", "key1", "key2"} and len(keys[1]) == 64  # finished anonymous: unlinked
+    assert keys[2] == "key1" and keys[3] == "key2"  # a named one keeps it; an unfinished one needs it to resume
+    assert delivered[1] is not None and delivered[2] is None  # the second is retried by the bot
