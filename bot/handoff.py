@@ -195,6 +195,8 @@ class Handoffs:
         """The job: one more try for every open request that no staff chat has yet and whose back-off is over;
         returns how many were delivered now."""
         now = now or utcnow()
+        if self._settings.staff_chat_id is None and not self._settings.admin_ids:
+            return 0  # nobody to tell (said once, when the request was made)
         async with self._uow() as uow:
             due = await uow.handoffs.due(now, RETRY_BATCH)
         delivered = 0
