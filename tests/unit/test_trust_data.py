@@ -185,10 +185,13 @@ def test_the_start_fails_with_a_clear_message_without_the_secret(monkeypatch, tm
     from bot.__main__ import main
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:token")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-TOKEN-VALUE")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://user:db-password@127.0.0.1:1/db")
     monkeypatch.delenv("RESPONDENT_KEY_SECRET", raising=False)
     assert main([]) == 2
-    assert "RESPONDENT_KEY_SECRET must be set" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "RESPONDENT_KEY_SECRET must be set" in error
+    assert "SECRET-TOKEN" not in error and "db-password" not in error  # the message never echoes the settings
 
 
 # --- item 4: retention, secure_delete, identifying text ------------------------------------------------------------
