@@ -70,9 +70,9 @@ class Privacy:
             await uow.commit()
         log.info("forgot a user: %s", counts)
         removed = 0
-        for chat, message in posts if edit is not None else []:
-            assert edit is not None
-            removed += await edit(chat, message, self._texts(post_languages[chat], "staff.handoff.removed"))
+        if edit is not None:
+            for chat, message in posts:
+                removed += await edit(chat, message, self._texts(post_languages[chat], "staff.handoff.removed"))
         return Forgotten(language, sum(counts.values()), removed, len(posts) - removed)
 
     async def purge(self, retention_days: float, now: datetime | None = None) -> dict[str, int]:
