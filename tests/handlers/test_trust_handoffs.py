@@ -244,6 +244,15 @@ async def test_the_error_log_names_the_update_and_user_not_the_content(bot, capl
     assert "Anna" not in caplog.text and "29123456" not in caplog.text and "Bērziņa" not in caplog.text
 
 
+async def test_mydata_shows_a_staff_members_audit_rows(bot):
+    admin = bot.as_user(ADMIN)
+    await bot.say("/stats", admin)
+    await bot.say("/handoffs", admin)
+    await bot.say("/mydata", admin)
+    shown = "\n".join(call.text for call in bot.api.sent)
+    assert "Jūsu kā darbinieka darbības audita žurnālā: 2" in shown
+
+
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 _ids = iter(range(90_000, 10**9))
