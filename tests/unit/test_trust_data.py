@@ -296,3 +296,15 @@ async def test_the_migration_unlinks_existing_finished_anonymous_responses(tmp_p
     assert keys[1] not in {"key0", "key1", "key2"} and len(keys[1]) == 64  # finished anonymous: unlinked
     assert keys[2] == "key1" and keys[3] == "key2"  # a named one keeps it; an unfinished one needs it to resume
     assert delivered[1] is not None and delivered[2] is None  # the second is retried by the bot
+
+
+def test_the_respondent_keys_command(monkeypatch, tmp_path, capsys):
+    from bot.respondent_keys import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'k.db'}")
+    monkeypatch.setenv("RESPONDENT_KEY_SECRET", "a-secret-for-the-command-test")
+    assert main(["check"]) == 0
+    assert "made by another secret: 0" in capsys.readouterr().out
+    assert main(["drop"]) == 0
+    assert "deleted: 0" in capsys.readouterr().out
