@@ -68,6 +68,8 @@ class Privacy:
             }
             counts = await uow.personal_data.forget(user_id, self._surveys.respondent_keys(user_id))
             await uow.commit()
+        async with self._uow() as uow:
+            await uow.personal_data.flush_deleted()
         log.info("forgot a user: %s", counts)
         removed = 0
         if edit is not None:
@@ -81,6 +83,8 @@ class Privacy:
         async with self._uow() as uow:
             counts = await uow.personal_data.purge_before(cutoff)
             await uow.commit()
+        async with self._uow() as uow:
+            await uow.personal_data.flush_deleted()
         if any(counts.values()):
             log.info("retention (%s days): %s", retention_days, counts)
         return counts

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus, ResponseStatus
@@ -128,6 +128,13 @@ class PersonalDataRepository:
         )
         counts["audit_details"] = cast(CursorResult[Any], result).rowcount or 0
         return counts
+
+    async def flush_deleted(self) -> None:
+        """SQLite: copy the write-ahead log into the database file now (where `secure_delete` overwrites deleted
+        rows) and empty the log, rather than leave the deleted text readable in the file until the next automatic
+        checkpoint. Best effort (a reader holding an old snapshot delays it); nothing to do on PostgreSQL."""
+        if self._session.bind.dialect.name == "sqlite":
+            await self._session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     async def handoff_posts(self, user_id: int) -> list[tuple[int, int]]:
         """(staff chat id, message id) of every copy of the user's hand-offs in staff chats."""

@@ -232,9 +232,42 @@ def test_retention_days_setting():
 
 
 async def test_sqlite_overwrites_deleted_rows(tmp_path):
+    """secure_delete is on for every connection the bot opens, whatever the SQLite build's default (Debian's is
+    on; others are off — the first listener below plays such a build)."""
+    from sqlalchemy import event
+
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+
+    def build_default_off(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete=OFF")
+        cursor.close()
+
+    event.listen(engine.sync_engine, "connect", build_default_off, insert=True)
     async with engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA secure_delete"))).scalar_one() == 1
+    await engine.dispose()
+
+
+async def test_forget_leaves_no_copy_of_the_question_in_the_sqlite_files(tmp_path):
+    """The write-ahead log is flushed into the file after /forget (where secure_delete overwrites the deleted row);
+    without that the forgotten question stayed readable in the database file until an automatic checkpoint."""
+    path = tmp_path / "files.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await migrate(engine)
+    db = uow_factory(create_session_factory(engine))
+    async with db() as uow:
+        for user in (6, 5, 6):  # the forgotten question sits between someone else's on the same page
+            uow.session.add(Question(user_id=user, chat_id=user, text=f"QZX{user} " + "long question " * 20,
+                                     language="lv", engine="rasa", outcome="answer"))
+        await uow.commit()
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # as SQLite does now and then
+    assert b"QZX5" in path.read_bytes()
+    await Privacy(db, _engine(), "en").forget(5, None, confirmed=True)
+    files = [file for file in tmp_path.iterdir() if file.name.startswith("files.db")]
+    assert not [file.name for file in files if b"QZX5" in file.read_bytes()]
+    assert b"QZX6" in path.read_bytes()  # someone else's questions are still there
     await engine.dispose()
 
 
