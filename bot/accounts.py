@@ -9,6 +9,7 @@ from .i18n import LANGUAGES
 from .uow import UnitOfWorkFactory
 
 DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SURVEY_PAYLOAD = "survey_"  # t.me/<bot>?start=survey_<id> (handlers/surveys.py)
 
 
 def preferred_language(user: User | None, telegram_code: str | None, default: str) -> str:
@@ -36,7 +37,9 @@ class Accounts:
         text" dropped. Returns the reply language."""
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)
-            if payload and DEEP_LINK_PAYLOAD.fullmatch(payload):
+            # A survey link is not kept: "opened survey X at 10:00:03" next to the user id would point at the
+            # anonymous response started at 10:00:05 (issue 9).
+            if payload and DEEP_LINK_PAYLOAD.fullmatch(payload) and not payload.startswith(SURVEY_PAYLOAD):
                 user.start_payload = payload
             user.awaiting = None
             language = preferred_language(user, telegram_code, self.default_language)

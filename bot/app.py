@@ -69,12 +69,20 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
         survey_engine=SurveyEngine(
             surveys,
             respondent_secret(
-                settings.respondent_key_secret.get_secret_value() if settings.respondent_key_secret else None,
-                settings.token,
+                settings.respondent_key_secret.get_secret_value() if settings.respondent_key_secret else None
             ),
             reminder_delay=timedelta(hours=settings.survey_reminder_hours),
         ),
     )
+    unfinished, markers = await services.privacy.key_report()
+    if unfinished or markers:
+        log.warning(
+            "%d unfinished survey response(s) and %d \"already answered\" marker(s) carry a respondent key made by "
+            "another RESPONDENT_KEY_SECRET (or before key ids were recorded): their owners cannot resume, /forget or "
+            "be refused by them. If the secret did not change, run `python -m bot.respondent_keys adopt`; after a "
+            "change, `python -m bot.respondent_keys drop` (docs/surveys.md, \"Respondent key\").",
+            unfinished, markers,
+        )
     return services
 
 
@@ -136,4 +144,6 @@ def build_application(
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)
     handlers.surveys.schedule_reminders(application, settings.survey_reminder_check_seconds)
+    handlers.staff.schedule_retries(application, settings.handoff_retry_check_seconds)
+    handlers.privacy.schedule_retention(application, settings.retention_check_seconds)
     return application

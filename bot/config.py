@@ -5,18 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # hide_input_in_errors: a settings error never echoes the values (the token, secrets, the database password)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      hide_input_in_errors=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # Staff who may answer hand-offs by replying in the staff group without the admin commands (ADMIN_IDS may too).
+    staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     # Staff group that receives questions handed off to a person (a negative id for groups); unset → each admin.
     staff_chat_id: int | None = None
     database_url: str = f"sqlite+aiosqlite:///{PROJECT_DIR / 'data' / 'assistant.db'}"
@@ -47,24 +51,30 @@ class Settings(BaseSettings):
     surveys_dir: Path = PROJECT_DIR / "surveys"
     survey_reminder_hours: float = Field(default=24.0, gt=0)
     survey_reminder_check_seconds: float = Field(default=60.0, gt=0)
-    # Key of the HMAC that replaces the Telegram user id in anonymous survey responses (it only stops a second
-    # submission). Must be the same for every bot process and across restarts. When unset it is derived from
-    # TELEGRAM_BOT_TOKEN (so revoking the token resets it); keep it out of the database, or anyone with a
-    # database copy could recompute it for known user ids.
+    # Key of the HMAC that stands in for the Telegram user id of an unfinished anonymous survey response and in the
+    # "already answered" markers (docs/surveys.md, "Respondent key"). Required with a bot token; the same for
+    # every bot process and across restarts; never in the database. Changing it: scripts/respondent-keys.sh.
     respondent_key_secret: SecretStr | None = None
+    # Questions, hand-off requests and the details of staff audit rows older than this many days are deleted
+    # (checked every RETENTION_CHECK_SECONDS). Empty: kept until /forget.
+    retention_days: float | None = Field(default=None, gt=0)
+    retention_check_seconds: float = Field(default=6 * 3600, gt=0)
+    # Undelivered hand-offs are retried after a minute, then 2, 4… up to an hour between tries; checked this often.
+    handoff_retry_check_seconds: float = Field(default=60.0, gt=0)
     default_language: str = "lv"
     log_level: str = "INFO"
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "staff_ids", mode="before")
     @classmethod
-    def _split_ids(cls, value: object) -> object:
+    def _split_ids(cls, value: object, info: ValidationInfo) -> object:
         """ADMIN_IDS=123,456 (commas and/or spaces); a wrong id fails at start with a clear message."""
         if isinstance(value, str):
             parts = [part for part in value.replace(",", " ").split() if part]
             try:
                 return frozenset(int(part) for part in parts)
             except ValueError as exc:
-                raise ValueError(f"ADMIN_IDS must be comma-separated numeric Telegram user ids, got {value!r}") from exc
+                name = (info.field_name or "ADMIN_IDS").upper()
+                raise ValueError(f"{name} must be comma-separated numeric Telegram user ids, got {value!r}") from exc
         if isinstance(value, int):
             return frozenset({value})
         return value
@@ -74,6 +84,30 @@ class Settings(BaseSettings):
     def _empty_chat_is_none(cls, value: object) -> object:
         """STAFF_CHAT_ID= (empty, as in .env.example) means "no staff group"."""
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("retention_days", "respondent_key_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _respondent_key_with_token(self) -> Settings:
+        """A bot that talks to real people needs its own respondent key: fail the start, saying what to do."""
+        if self.telegram_bot_token is not None and self.telegram_bot_token.get_secret_value().strip():
+            secret = self.respondent_key_secret.get_secret_value() if self.respondent_key_secret else ""
+            if len(secret) < 16:
+                raise ValueError(
+                    "RESPONDENT_KEY_SECRET must be set (at least 16 characters) when TELEGRAM_BOT_TOKEN is set: it "
+                    "keys the codes of anonymous survey answers. Generate one with "
+                    "python -c \"import secrets; print(secrets.token_hex(32))\", put it in .env, keep it out of the "
+                    "database and never change it casually (docs/surveys.md, \"Respondent key\")."
+                )
+        return self
+
+    @property
+    def staff_repliers(self) -> frozenset[int]:
+        """Who may answer a hand-off in the staff group: ADMIN_IDS and STAFF_IDS."""
+        return self.admin_ids | self.staff_ids
 
     @field_validator("default_language")
     @classmethod

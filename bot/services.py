@@ -64,7 +64,8 @@ class Services:
 
     @cached_property
     def privacy(self) -> Privacy:
-        return Privacy(self.uow, self.survey_engine, self.settings.default_language)
+        return Privacy(self.uow, self.survey_engine, self.settings.default_language, self.texts,
+                       self.settings.admin_ids)
 
     @cached_property
     def staff(self) -> StaffService:

@@ -86,7 +86,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
                        surveys.intercept),
         group=INTERCEPT_GROUP,
     )
-    application.add_handler(
-        staff.reply_handler(application.bot_data[SERVICES_KEY].settings), group=STAFF_REPLY_GROUP
+    application.add_handlers(
+        [staff.reply_handler(application.bot_data[SERVICES_KEY].settings), staff.migration_handler()],
+        group=STAFF_REPLY_GROUP,
     )
     application.add_error_handler(on_error)

@@ -9,15 +9,19 @@ whoever pressed. `build()` is the only way handlers produce callback data, and i
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, ChatMigrated, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.accounts import preferred_language
+from bot.handoff import PostToStaff
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 MAX_CALLBACK_BYTES = 64
@@ -64,6 +68,26 @@ async def send_html(
         last = number == len(messages) - 1
         sent = await context.bot.send_message(chat.id, text, reply_markup=keyboard if last else None)
     return sent
+
+
+def staff_poster(bot: Bot) -> PostToStaff:
+    """The `post` callback of `bot.handoff.Handoffs`: a hand-off to a staff chat. Telegram's "group upgraded to a
+    supergroup" (ChatMigrated) is followed — the post is sent to the new chat, which the use case then stores; any
+    other failure (admin never opened the bot, bot removed, network) is logged and becomes None (retried later)."""
+
+    async def post(chat: int, text: str) -> tuple[int, int] | None:
+        try:
+            try:
+                return chat, (await bot.send_message(chat, text)).message_id
+            except ChatMigrated as moved:
+                new_chat = int(moved.new_chat_id)
+                log.warning("staff chat %s became supergroup %s: posting there", chat, new_chat)
+                return new_chat, (await bot.send_message(new_chat, text)).message_id
+        except TelegramError as exc:
+            log.warning("could not post a hand-off to staff chat %s: %s", chat, exc)
+            return None
+
+    return post
 
 
 async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

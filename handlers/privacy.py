@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, ContextTypes
 
+from bot.db.models import SurveyAnswer, SurveyResponse
 from bot.db.personal_data import UserData
 from bot.formatting import escape, pack, plain_block
 from bot.i18n import Translator
@@ -17,7 +19,19 @@ from bot.surveys.render import answer_text
 from bot.surveys.schema import Survey
 from bot.surveys.values import decode
 
-from .common import SHAPES, button, chat_id, markup, parse, reply_language, services, stale, telegram_code, user_id
+from .common import (
+    SERVICES_KEY,
+    SHAPES,
+    button,
+    chat_id,
+    markup,
+    parse,
+    reply_language,
+    services,
+    stale,
+    telegram_code,
+    user_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +58,28 @@ def my_data_messages(data: UserData, surveys: dict[str, Survey], texts: Translat
         blocks.append("\n".join(lines))
     blocks.append(texts(language, "privacy.ratings", up=data.ratings_up, down=data.ratings_down))
     blocks.append(texts(language, "privacy.handoffs", count=len(data.handoffs), open=data.open_handoffs))
+    if data.handoff_posts:
+        blocks.append(texts(language, "privacy.handoff_posts", count=data.handoff_posts))
     blocks.append(texts(language, "privacy.responses", count=len(data.survey_responses)))
-    for response, answers in data.survey_responses:
+    blocks += _responses(data.survey_responses, surveys, texts, language)
+    if data.anonymous_unfinished:
+        blocks.append(texts(language, "privacy.anonymous_unfinished", count=len(data.anonymous_unfinished)))
+        blocks += _responses(data.anonymous_unfinished, surveys, texts, language)
+    if data.completion_markers:
+        blocks.append(texts(language, "privacy.markers", count=data.completion_markers))
+    if data.reminders:
+        blocks.append(texts(language, "privacy.reminders", count=data.reminders))
+    if data.staff_actions:
+        blocks.append(texts(language, "privacy.staff_actions", count=data.staff_actions))
+    blocks.append(texts(language, "privacy.anonymous_note"))
+    blocks.append(texts(language, "privacy.forget_hint"))
+    return pack(blocks, separator="\n")
+
+
+def _responses(responses: list[tuple[SurveyResponse, list[SurveyAnswer]]], surveys: dict[str, Survey],
+               texts: Translator, language: str) -> list[str]:
+    blocks: list[str] = []
+    for response, answers in responses:
         survey = surveys.get(response.survey_id)
         title = survey.title.get(language) if survey else response.survey_id
         status = texts(language, f"privacy.status_{response.status}")
@@ -57,9 +91,7 @@ def my_data_messages(data: UserData, surveys: dict[str, Survey], texts: Translat
                 continue
             shown = answer_text(asked, Answer(decode(row.value), row.skipped), language, texts)
             blocks.extend(plain_block(f"  {asked.text.get(language)} — {shown}", 3000))
-    blocks.append(texts(language, "privacy.anonymous_note"))
-    blocks.append(texts(language, "privacy.forget_hint"))
-    return pack(blocks, separator="\n")
+    return blocks
 
 
 async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,7 +123,17 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or callback is None or callback.verb != "privacy.forget":
         await stale(update, context)
         return
-    forgotten = await svc.privacy.forget(user_id(update), telegram_code(update), confirmed=callback.args[0] == "y")
+
+    async def edit(chat: int, message: int, text: str) -> bool:
+        try:
+            await context.bot.edit_message_text(text, chat_id=chat, message_id=message)
+        except TelegramError as exc:  # too old, deleted by staff, the bot left the chat: the rows are gone anyway
+            log.warning("could not mark a hand-off post in chat %s as removed: %s", chat, exc)
+            return False
+        return True
+
+    forgotten = await svc.privacy.forget(user_id(update), telegram_code(update), confirmed=callback.args[0] == "y",
+                                         edit=edit)
     await query.answer()
     if forgotten.deleted is None:
         text = svc.texts(forgotten.language, "privacy.forget_kept")
@@ -101,3 +143,19 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.edit_message_text(text)
     except BadRequest as exc:  # a message too old or unchanged: cosmetic
         log.debug("could not edit the /forget message: %s", exc)
+
+
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    if svc.settings.retention_days is not None:
+        await svc.privacy.purge(svc.settings.retention_days)
+
+
+def schedule_retention(application: Application[Any, Any, Any, Any, Any, Any], interval_seconds: float) -> None:
+    """RETENTION_DAYS set: a repeating job deletes what is older (bot.privacy.Privacy.purge)."""
+    if application.bot_data[SERVICES_KEY].settings.retention_days is None:
+        return
+    if application.job_queue is None:
+        log.warning("no job queue (install python-telegram-bot[job-queue]): RETENTION_DAYS is not applied")
+        return
+    application.job_queue.run_repeating(retention_job, interval=interval_seconds, first=60.0, name="retention")

@@ -9,16 +9,14 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.handoff import Applicant
 from bot.nlu_client import MAX_TEXT_FOR_NLU
 from bot.qa import QAResult
 from bot.render import answer_messages, missing_detail_messages
 
 from . import keyboards
-from .common import send_html, services, stale, telegram_code, user_id
+from .common import send_html, services, staff_poster, stale, telegram_code, user_id
 
 log = logging.getLogger(__name__)
 
@@ -137,19 +135,10 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
 
 
 async def notify_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, request_id: int) -> None:
-    """Post a hand-off to staff. Never raises: the applicant is told the question is recorded, and it stays in
-    the database whatever happens here."""
-    user = update.effective_user
-    applicant = Applicant(user.first_name, user.last_name, user.username) if user else None
-
-    async def send(target: int, text: str) -> int | None:
-        try:
-            return (await context.bot.send_message(target, text)).message_id
-        except TelegramError as exc:  # e.g. an admin who never opened the bot, or the bot left the group
-            log.warning("handoff %s: could not post to staff chat %s: %s", request_id, target, exc)
-            return None
-
+    """Post a hand-off to staff (its reference number, language and text — not who asked). Never raises: the
+    applicant is told the question is recorded, and it stays in the database; an undelivered one is retried by
+    the hand-off job (handlers/staff/handoff.py)."""
     try:
-        await services(context).handoffs.notify_staff(request_id, applicant, send)
+        await services(context).handoffs.notify_staff(request_id, staff_poster(context.bot))
     except Exception:
         log.exception("could not notify staff of handoff %s", request_id)

@@ -15,7 +15,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys so that two bot
-    processes can share one file without 'database is locked' errors."""
+    processes can share one file without 'database is locked' errors, and secure_delete so that deleted personal
+    data is overwritten with zeros instead of staying readable in free pages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +28,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (/forget, retention) are overwritten, not left in free pages
             if parsed.database and parsed.database != ":memory:":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()

@@ -105,6 +105,12 @@ class HandoffRequest(Base):
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Delivery to staff (bot/handoff.py): NULL until a copy landed in a staff chat. Undelivered requests are
+    # retried by a job with back-off (`next_attempt_at`); `claimed_until` stops two processes sending the same one.
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- Feedback surveys ---------------------------------------------------------------------------------------
@@ -127,9 +133,10 @@ class SurveyState(Base):
 class SurveyResponse(Base):
     """One participant's run through one survey.
 
-    Anonymous responses never store the Telegram user id: `user_id` is NULL and `respondent_key` is a keyed
-    hash (HMAC with the server's secret) of survey id + user id, enough to find an unfinished response and to
-    refuse a second submission, useless for finding out who answered.
+    Anonymous responses never store the Telegram user id: `user_id` is NULL and, while unfinished,
+    `respondent_key` is a keyed hash (HMAC with RESPONDENT_KEY_SECRET) of survey id + user id, enough to resume
+    it. When an anonymous response is completed its key is replaced with random bytes, so not even the secret
+    links it to a person; "already answered" is then a row of `survey_completions`, which names no response.
     """
 
     __tablename__ = "survey_responses"
@@ -137,7 +144,8 @@ class SurveyResponse(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_id: Mapped[str] = mapped_column(String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # NULL when anonymous
-    respondent_key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC(survey_id, user_id)
+    respondent_key: Mapped[str] = mapped_column(String(64), index=True)  # HMAC(survey_id, user_id); random once done
+    key_id: Mapped[str | None] = mapped_column(String(16))  # which RESPONDENT_KEY_SECRET made the key (not secret)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default=ResponseStatus.IN_PROGRESS.value)  # bot.vocabulary
@@ -159,6 +167,19 @@ class SurveyResponse(Base):
             postgresql_where=text("status = 'in_progress'"),
         ),
     )
+
+
+class SurveyCompletion(Base):
+    """"This person has answered this survey" for surveys answered once (`allow_repeat: false`): only the keyed
+    hash of (survey, user) — the respondent key the response had — and which secret made it. No response id, no
+    time, and no row id or insertion order on SQLite (WITHOUT ROWID, ordered by the hash), so a marker cannot be
+    matched to the response it came from. Deleted by /forget (the user's keys find it)."""
+
+    __tablename__ = "survey_completions"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    marker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class SurveyAnswer(Base):
@@ -211,6 +232,16 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))  # what: stats | export | survey_state | handoff_reply | ...
     details: Mapped[str | None] = mapped_column(Text)  # JSON
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)  # when
+
+
+class StaffChatMove(Base):
+    """A staff group that Telegram turned into a supergroup (a new chat id): hand-offs follow it."""
+
+    __tablename__ = "staff_chat_moves"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    moved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class HandoffDelivery(Base):

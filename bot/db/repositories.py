@@ -3,12 +3,18 @@ work does, once per Telegram update, so an update's changes land together or not
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus
 
-from .models import HandoffRequest, Question, Rating, User, utcnow
+from .models import HandoffDelivery, HandoffRequest, Question, Rating, StaffChatMove, User, utcnow
+
+MAX_CHAT_MOVES = 5  # a group becomes a supergroup once; a longer chain means a loop in the table
 
 
 class UserRepository:
@@ -88,3 +94,88 @@ class HandoffRepository:
             select(HandoffRequest).where(HandoffRequest.question_id == question_id, HandoffRequest.status == HandoffStatus.OPEN)
         )
         return result.scalars().first()
+
+    # --- delivery to staff: claims, tries, back-off ---------------------------------------------------------
+
+    async def claim(self, request_id: int, now: datetime, until: datetime) -> bool:
+        """Take an open, undelivered request for posting; True only for the one process whose UPDATE won (a claim
+        left by a process that died expires at `claimed_until`)."""
+        result = await self._session.execute(
+            update(HandoffRequest)
+            .where(
+                HandoffRequest.id == request_id,
+                HandoffRequest.status == HandoffStatus.OPEN,
+                HandoffRequest.delivered_at.is_(None),
+                or_(HandoffRequest.claimed_until.is_(None), HandoffRequest.claimed_until < now),
+            )
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+    async def finish_try(
+        self, request_id: int, now: datetime, delivered: bool, retry_delay: Callable[[int], timedelta]
+    ) -> int:
+        """Record a try: delivered, or one more failed attempt and when to try next. Releases the claim; returns
+        the number of failed attempts so far."""
+        request = await self.get(request_id)
+        if request is None:
+            return 0
+        request.claimed_until = None
+        if delivered:
+            request.delivered_at = now
+            request.next_attempt_at = None
+        else:
+            request.attempts = (request.attempts or 0) + 1
+            request.next_attempt_at = now + retry_delay(request.attempts)
+        return request.attempts or 0
+
+    async def due(self, now: datetime, limit: int) -> list[int]:
+        """Open requests no staff chat has yet, whose back-off is over and that nobody is posting."""
+        result = await self._session.execute(
+            select(HandoffRequest.id)
+            .where(
+                HandoffRequest.status == HandoffStatus.OPEN,
+                HandoffRequest.delivered_at.is_(None),
+                or_(HandoffRequest.next_attempt_at.is_(None), HandoffRequest.next_attempt_at <= now),
+                or_(HandoffRequest.claimed_until.is_(None), HandoffRequest.claimed_until < now),
+            )
+            .order_by(HandoffRequest.id)
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    async def open_requests(self, limit: int) -> list[HandoffRequest]:
+        result = await self._session.execute(
+            select(HandoffRequest).where(HandoffRequest.status == HandoffStatus.OPEN).order_by(HandoffRequest.id)
+            .limit(limit)
+        )
+        return list(result.scalars())
+
+    # --- the staff group's moves (group -> supergroup) ----------------------------------------------------------
+
+    async def chat_chain(self, chat_id: int) -> list[int]:
+        """`chat_id` and every chat it moved to, in order; the last one is where the staff group is now."""
+        chain = [chat_id]
+        for _ in range(MAX_CHAT_MOVES):
+            move = await self._session.get(StaffChatMove, chain[-1])
+            if move is None or move.new_chat_id in chain:
+                break
+            chain.append(move.new_chat_id)
+        return chain
+
+    async def record_move(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Remember the move (once) and make every open request posted only in the old chat undelivered again, so
+        the retry job posts it in the new one; returns how many."""
+        if await self._session.get(StaffChatMove, old_chat_id) is None:
+            self._session.add(StaffChatMove(old_chat_id=old_chat_id, new_chat_id=new_chat_id))
+        in_old = select(HandoffDelivery.handoff_id).where(HandoffDelivery.staff_chat_id == old_chat_id)
+        in_new = select(HandoffDelivery.handoff_id).where(HandoffDelivery.staff_chat_id == new_chat_id)
+        result = await self._session.execute(
+            update(HandoffRequest)
+            .where(HandoffRequest.status == HandoffStatus.OPEN, HandoffRequest.id.in_(in_old),
+                   HandoffRequest.id.not_in(in_new))
+            .values(delivered_at=None, next_attempt_at=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(CursorResult[Any], result).rowcount or 0

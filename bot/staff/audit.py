@@ -26,6 +26,7 @@ ACTIONS: frozenset[str] = frozenset(
         "kb_suggest",
         "kb_example",
         "handoff_reply",
+        "handoffs",
     }
 )
 

@@ -42,6 +42,28 @@ _SPACES = re.compile(r"\s+")
 _LOCK = threading.Lock()  # one edit at a time in this process (edits are read-modify-write)
 
 
+# What could identify a person in an applicant's question: such text is never copied into the knowledge base (a
+# shared, versioned file that /forget cannot reach) without a person editing it first.
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_HANDLE = re.compile(r"(?<![\w.])@\w{3,}")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_DIGIT = re.compile(r"\d")
+
+
+def identifying_details(text: str) -> list[str]:
+    """Which of "email", "handle", "phone", "digits" the text contains (in that order); empty: none."""
+    found = []
+    if _EMAIL.search(text):
+        found.append("email")
+    if _HANDLE.search(_EMAIL.sub(" ", text)):
+        found.append("handle")
+    if _PHONE.search(text):
+        found.append("phone")
+    if _DIGIT.search(text):
+        found.append("digits")
+    return found
+
+
 class KbEditError(ValueError):
     """The example cannot be added; the message says why, for staff."""
 

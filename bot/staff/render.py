@@ -169,6 +169,8 @@ def qa_stats_block(stats: QAStats, kb: KnowledgeBase, texts: Translator, languag
     )
     languages = ", ".join(f"{escape(code)} {count}" for code, count in stats.languages.items()) or "—"
     lines.append(texts(language, "staff.stats.languages", days=stats.topics_days, languages=languages))
+    lines.append(texts(language, "staff.stats.handoffs", open=stats.handoffs_open,
+                       undelivered=stats.handoffs_undelivered))
     return "\n".join(lines)
 
 

@@ -23,7 +23,7 @@ from bot.db.models import (
     SurveyResponse,
 )
 from bot.surveys.repository import SurveyRepository
-from bot.vocabulary import ANSWERED, FALLBACK, TOPIC_OUTCOMES, Engine, ResponseStatus
+from bot.vocabulary import ANSWERED, FALLBACK, TOPIC_OUTCOMES, Engine, HandoffStatus, ResponseStatus
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,14 @@ class StaffRepository:
             .group_by(Rating.value)
         )
         return {int(value): number for value, number in rows.all()}
+
+    async def handoff_counts(self) -> tuple[int, int]:
+        """(open hand-off requests, of them not delivered to any staff chat yet)."""
+        row = (await self._session.execute(
+            select(func.count(), func.count(HandoffRequest.id).filter(HandoffRequest.delivered_at.is_(None)))
+            .select_from(HandoffRequest).where(HandoffRequest.status == HandoffStatus.OPEN)
+        )).one()
+        return int(row[0]), int(row[1])
 
     async def unanswered(self, limit: int) -> list[UnansweredQuestion]:
         """Recent questions that fell back, were declined, or whose answer got 👎 (browsing excluded)."""

@@ -47,6 +47,7 @@ class Assigned:
     question: UnansweredQuestion
     added: kb_editor.AddedExample | None
     error: str | None
+    refused: tuple[str, ...] = ()  # kb_editor.identifying_details: not copied, the admin must edit it by hand
 
 
 class StaffService:
@@ -136,6 +137,12 @@ class StaffService:
             question = await uow.staff.question(question_id)
             if question is None:
                 return None
+            refused = tuple(kb_editor.identifying_details(question.text))
+            if refused:  # digits, @handles, e-mail addresses, phone numbers: never copied without a person's edit
+                uow.audit.record(admin_id, "kb_example", question_id=question.id, intent=intent,
+                                 language=question.language, ok=False, refused=list(refused))
+                await uow.commit()
+                return Assigned(question, None, None, refused)
             try:
                 added = await asyncio.to_thread(
                     kb_editor.add_example, self._settings.knowledge_dir, intent, question.language, question.text

@@ -89,6 +89,8 @@ class QAStats:
     thumbs_up: int
     thumbs_down: int
     languages: dict[str, int]
+    handoffs_open: int = 0  # questions for staff not answered yet
+    handoffs_undelivered: int = 0  # ...of which no copy reached a staff chat (retried by the hand-off job)
 
     @property
     def helpfulness(self) -> float | None:
@@ -217,6 +219,7 @@ async def qa_stats(repo: StaffRepository, now: datetime | None = None) -> QAStat
         )
     since = now - timedelta(days=TOPICS_WINDOW)
     ratings = await repo.rating_counts(since)
+    handoffs_open, handoffs_undelivered = await repo.handoff_counts()
     return QAStats(
         windows=windows,
         topics_days=TOPICS_WINDOW,
@@ -224,4 +227,6 @@ async def qa_stats(repo: StaffRepository, now: datetime | None = None) -> QAStat
         thumbs_up=ratings.get(1, 0),
         thumbs_down=ratings.get(-1, 0),
         languages=dict(sorted((await repo.language_counts(since)).items(), key=lambda item: (-item[1], item[0]))),
+        handoffs_open=handoffs_open,
+        handoffs_undelivered=handoffs_undelivered,
     )

@@ -6,9 +6,13 @@ or a second bot process on the same database — continues exactly where the par
 change updates the response row, whose `version` column (SQLAlchemy `version_id_col`) makes a concurrent,
 stale update fail with `StaleDataError` instead of overwriting: callers reload and show the pending question.
 
-Anonymous responses never store the Telegram user id: `respondent_key` = HMAC(secret, survey id + user id)
-finds a participant's unfinished response and refuses a second submission; without the secret it says
-nothing about who answered.
+Anonymous responses never store the Telegram user id: while unfinished, `respondent_key` = HMAC(secret,
+survey id + user id) finds the participant's response (to resume it, /cancel or /forget it). At completion the
+key is replaced with random bytes: a finished anonymous response holds nothing that can be matched to a user id,
+even by someone with the database *and* the secret. For surveys answered once (`allow_repeat: false`) the key
+goes to `survey_completions` instead — a marker with no response id and no time — so a second submission is
+still refused. Every key records which secret made it (`key_id`), so a changed RESPONDENT_KEY_SECRET is noticed
+(`key_report`) rather than silently orphaning unfinished responses and markers.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, utcnow
+from bot.db.models import SurveyAnswer, SurveyCompletion, SurveyReminder, SurveyResponse, utcnow
 from bot.vocabulary import ResponseStatus, survey_is_open
 
 from .schema import Question, Survey
@@ -40,14 +45,18 @@ class NotPending(Exception):
     """The question (or the response) a button refers to is not the pending one any more: a stale button."""
 
 
-def respondent_secret(configured: str | None, bot_token: str | None) -> bytes:
-    """RESPONDENT_KEY_SECRET, else a key derived from the bot token (same in every process of this bot)."""
+def respondent_secret(configured: str | None) -> bytes:
+    """RESPONDENT_KEY_SECRET; without one (only allowed with no bot token: the console chat, tests) a fixed
+    development secret. Never derived from the bot token: revoking a token must not change respondent keys."""
     if configured:
         return configured.encode()
-    if bot_token:
-        return hmac.new(b"cohesion-assistant respondent key", bot_token.encode(), hashlib.sha256).digest()
-    log.warning("no RESPONDENT_KEY_SECRET and no bot token: anonymous survey keys use a development secret")
+    log.warning("no RESPONDENT_KEY_SECRET: anonymous survey keys use a development secret (console/tests only)")
     return DEVELOPMENT_SECRET
+
+
+def key_id(secret: bytes) -> str:
+    """A short, public fingerprint of the secret, stored with every key it made (it does not reveal the secret)."""
+    return hmac.new(secret, b"respondent key id", hashlib.sha256).hexdigest()[:12]
 
 
 # --- snapshots for rendering ---------------------------------------------------------------------------------
@@ -117,6 +126,7 @@ class SurveyEngine:
     ) -> None:
         self.surveys = surveys
         self._secret = secret
+        self.key_id = key_id(secret)
         self.reminder_delay = reminder_delay
         self.clock = clock
 
@@ -154,8 +164,7 @@ class SurveyEngine:
         if not await self.is_open(uow, survey_id):
             return "closed"
         survey = self.surveys[survey_id]
-        key = self.respondent_key(survey_id, user_id)
-        if not survey.allow_repeat and await uow.surveys.has_completed(survey_id, key):
+        if not survey.allow_repeat and await uow.surveys.is_marked(self.respondent_key(survey_id, user_id)):
             return "done"
         return "ok"
 
@@ -170,6 +179,7 @@ class SurveyEngine:
                 survey_id=survey_id,
                 user_id=None if anonymous else user_id,
                 respondent_key=self.respondent_key(survey_id, user_id),
+                key_id=self.key_id,
                 anonymous=anonymous,
                 language=language,
                 status=ResponseStatus.IN_PROGRESS,
@@ -336,6 +346,11 @@ class SurveyEngine:
             response.current_question = None
             response.completed_at = now
             await uow.surveys.delete_reminder(response.id)
+            if not survey.allow_repeat and not await uow.surveys.is_marked(response.respondent_key):
+                uow.surveys.mark(SurveyCompletion(marker=response.respondent_key, key_id=response.key_id))
+            if response.anonymous:  # from now on nothing stored with it leads back to the person
+                response.respondent_key = secrets.token_hex(32)
+                response.key_id = None
         else:
             response.current_question = following.id
             await uow.surveys.postpone_reminder(response.id, now + self.reminder_delay)

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import SurveyAnswer, SurveyReminder, SurveyResponse, SurveyState, utcnow
+from bot.db.models import SurveyAnswer, SurveyCompletion, SurveyReminder, SurveyResponse, SurveyState, utcnow
 from bot.vocabulary import ResponseStatus
 
 
@@ -60,17 +60,60 @@ class SurveyRepository:
         )
         return result.scalar_one_or_none()
 
-    async def has_completed(self, survey_id: str, respondent_key: str) -> bool:
-        result = await self._session.execute(
-            select(SurveyResponse.id)
-            .where(
-                SurveyResponse.survey_id == survey_id,
-                SurveyResponse.respondent_key == respondent_key,
-                SurveyResponse.status == ResponseStatus.COMPLETED,
+    # --- "already answered" markers (allow_repeat: false) ---------------------------------------------------------
+
+    async def is_marked(self, marker: str) -> bool:
+        return await self._session.get(SurveyCompletion, marker) is not None
+
+    def mark(self, completion: SurveyCompletion) -> SurveyCompletion:
+        self._session.add(completion)
+        return completion
+
+    async def key_report(self, current_key_id: str) -> tuple[int, int]:
+        """(unfinished responses, markers) whose key was made by another secret than `current_key_id` — or before
+        key ids were recorded (NULL): they cannot be matched to anyone with the current secret."""
+        other = await self._session.execute(
+            select(func.count()).select_from(SurveyResponse).where(
+                SurveyResponse.status == ResponseStatus.IN_PROGRESS,
+                or_(SurveyResponse.key_id.is_(None), SurveyResponse.key_id != current_key_id),
             )
-            .limit(1)
         )
-        return result.first() is not None
+        markers = await self._session.execute(
+            select(func.count()).select_from(SurveyCompletion).where(
+                or_(SurveyCompletion.key_id.is_(None), SurveyCompletion.key_id != current_key_id)
+            )
+        )
+        return int(other.scalar_one()), int(markers.scalar_one())
+
+    async def adopt_keys(self, current_key_id: str) -> tuple[int, int]:
+        """The secret did not change (keys made before key ids were recorded): label them with the current id."""
+        responses = await self._session.execute(
+            update(SurveyResponse).where(SurveyResponse.status == ResponseStatus.IN_PROGRESS,
+                                         SurveyResponse.key_id.is_(None))
+            .values(key_id=current_key_id).execution_options(synchronize_session=False)
+        )
+        markers = await self._session.execute(
+            update(SurveyCompletion).where(SurveyCompletion.key_id.is_(None))
+            .values(key_id=current_key_id).execution_options(synchronize_session=False)
+        )
+        return (cast(CursorResult[Any], responses).rowcount or 0, cast(CursorResult[Any], markers).rowcount or 0)
+
+    async def drop_other_keys(self, current_key_id: str) -> tuple[int, int]:
+        """After a change of secret: delete unfinished responses (answers, reminders) and markers made by another
+        secret — nobody can resume, /forget or be refused by them any more."""
+        stale = or_(SurveyResponse.key_id.is_(None), SurveyResponse.key_id != current_key_id)
+        ids = list((await self._session.execute(
+            select(SurveyResponse.id).where(SurveyResponse.status == ResponseStatus.IN_PROGRESS, stale)
+        )).scalars())
+        if ids:
+            await self._session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(ids)))
+            await self._session.execute(delete(SurveyReminder).where(SurveyReminder.response_id.in_(ids)))
+            await self._session.execute(delete(SurveyResponse).where(SurveyResponse.id.in_(ids)))
+        markers = await self._session.execute(
+            delete(SurveyCompletion).where(or_(SurveyCompletion.key_id.is_(None),
+                                               SurveyCompletion.key_id != current_key_id))
+        )
+        return len(ids), cast(CursorResult[Any], markers).rowcount or 0
 
     # --- answers ------------------------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Staff commands and buttons: /stats, /responses, /surveys (reports), /export, /chart (files), /unanswered
-(unanswered), their `adm:` buttons (callbacks), the role check and audit (access), and replies to handed-off
-questions (handoff). The use cases are `bot.staff.service.StaffService` and `bot.handoff.Handoffs`."""
+(unanswered), their `adm:` buttons (callbacks), the role check and audit (access), and hand-offs (handoff:
+replies, /handoffs, the retry job, a staff group turned supergroup). The use cases are `bot.staff.service.StaffService` and `bot.handoff.Handoffs`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ..common import STAFF_PREFIX
 from .access import Handler
 from .callbacks import on_callback
 from .files import chart_command, export_command
-from .handoff import reply_handler
+from .handoff import handoffs_command, migration_handler, reply_handler, schedule_retries
 from .reports import responses_command, stats_command, surveys_command
 from .unanswered import unanswered_command
 
@@ -21,9 +21,10 @@ COMMANDS: dict[str, Handler] = {
     "chart": chart_command,
     "unanswered": unanswered_command,
     "surveys": surveys_command,
+    "handoffs": handoffs_command,
 }
 
-__all__ = ["COMMANDS", "handlers", "reply_handler"]
+__all__ = ["COMMANDS", "handlers", "migration_handler", "reply_handler", "schedule_retries"]
 
 
 def handlers(private: filters.BaseFilter) -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -108,6 +108,10 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, query: C
     language = await svc.accounts.language(user_id(update), telegram_code(update))
     await query.answer()
     added = assigned.added
+    if assigned.refused:
+        kinds = ", ".join(svc.texts(language, f"staff.unanswered.kind_{kind}") for kind in assigned.refused)
+        await edit_text(query, svc.texts(language, "staff.unanswered.refused", kinds=escape(kinds)), None)
+        return
     if added is None:
         await edit_text(query, svc.texts(language, "staff.unanswered.failed", reason=escape(assigned.error or "")), None)
         return

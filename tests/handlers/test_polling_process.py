@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from bot.config import PROJECT_DIR
 from knowledge.loader import load_knowledge_base
 from tests.conftest import kb_answer
 
@@ -73,6 +74,8 @@ def test_bot_process_polls_a_bot_api_server_answers_and_stops_cleanly(tmp_path):
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
+        "RESPONDENT_KEY_SECRET": "polling-test-respondent-key-secret",  # required with a token
+        "PYTHONPATH": str(PROJECT_DIR),  # this checkout's code, whatever the venv has installed
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "NLU_URL": "http://127.0.0.1:9",  # Rasa down: the bot must answer anyway

@@ -22,7 +22,11 @@ async def test_start_greets_with_menu_and_keeps_deep_link_payload(harness):
     assert {b["callback_data"] for b in greeting.buttons} == {"menu:topics", "menu:help", "menu:lang"}
     async with harness.services.uow() as uow:
         user = await uow.users.get(5001)
-    assert user.start_payload == "survey_participants"
+    # a survey link is not kept next to the user id: with the time it would point at an anonymous response
+    assert user.start_payload is None
+    await harness.say("/start from_website")
+    async with harness.services.uow() as uow:
+        assert (await uow.users.get(5001)).start_payload == "from_website"
 
 
 async def test_command_menu_registered_in_three_languages(settings, services):

@@ -447,7 +447,8 @@ async def test_handoff_to_each_admin_and_reply_back_to_the_applicant(staff):
     to_staff = [c for c in calls if c.method == "sendMessage" and c.params["chat_id"] == ADMIN]
     assert len(to_staff) == 1
     text = to_staff[0].text
-    assert "Jautājums darbiniekiem #1" in text and "Anna" in text and str(APPLICANT) in text
+    assert "Jautājums darbiniekiem #1" in text  # a reference number: no name, @username or user id (issue 9, 5)
+    assert "Anna" not in text and str(APPLICANT) not in text
     assert "valoda: lv" in text and "nākamā konkursa" in text
     async with staff.services.uow() as uow:
         delivery = (await uow.session.execute(select(HandoffDelivery))).scalar_one()
@@ -485,8 +486,9 @@ async def test_handoff_in_english_is_answered_with_an_english_prefix(staff):
     assert answer.text.startswith("💬 <b>Reply from the programme staff</b>") and answer.text.endswith("Yes.")
 
 
-async def test_staff_group_receives_handoffs_and_any_member_may_answer(staff_group):
+async def test_staff_group_receives_handoffs_and_only_staff_may_answer(staff_group):
     harness = staff_group
+    harness.services.settings.staff_ids = frozenset({8889})
     harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
     applicant = harness.as_user(APPLICANT)
     await harness.say("gribu runāt ar cilvēku", applicant)
@@ -500,13 +502,17 @@ async def test_staff_group_receives_handoffs_and_any_member_may_answer(staff_gro
     # a reply to some other message in the group is none of the bot's business
     assert await harness.send(reply_update(harness, group, person(8888), 12345, "offtopic")) == []
     # a sticker as a reply to the question: only text can be delivered
-    calls = await harness.send(reply_update(harness, group, person(8888), delivery.staff_message_id, sticker=True))
+    calls = await harness.send(reply_update(harness, group, person(ADMIN), delivery.staff_message_id, sticker=True))
     assert [c.params["chat_id"] for c in calls] == [STAFF_GROUP] and "tikai teksta" in calls[0].text
-    # a group member who is not in ADMIN_IDS answers: the group is staff (documented choice)
-    calls = await harness.send(reply_update(harness, group, person(8888, "Ilze", "ilze_staff"), delivery.staff_message_id, "Jā, varat."))
+    # a group member in neither ADMIN_IDS nor STAFF_IDS cannot write to the applicant as the bot (issue 9, 5)
+    calls = await harness.send(reply_update(harness, group, person(8888, "Ilze", "ilze"), delivery.staff_message_id, "Sveiks!"))
+    assert [c.params["chat_id"] for c in calls] == [STAFF_GROUP] and "tikai darbinieki" in calls[0].text
+    assert await audit(harness) == []
+    # a member in STAFF_IDS may
+    calls = await harness.send(reply_update(harness, group, person(8889, "Ilze", "ilze_staff"), delivery.staff_message_id, "Jā, varat."))
     assert [c.params["chat_id"] for c in calls] == [APPLICANT, STAFF_GROUP]
     assert calls[0].text.endswith("Jā, varat.")
-    assert (await audit(harness))[-1][:2] == (8888, "handoff_reply")
+    assert (await audit(harness))[-1][:2] == (8889, "handoff_reply")
 
 
 async def test_undeliverable_reply_and_unreachable_admin_are_reported_not_crashed(staff, caplog):
@@ -515,7 +521,7 @@ async def test_undeliverable_reply_and_unreachable_admin_are_reported_not_crashe
     await staff.say("Kad ir nākamā konkursa pieteikumu iesniegšanas termiņš?", applicant)
     calls = await staff.press(staff.buttons()[0]["callback_data"], applicant)
     assert "saglabāts programmas darbiniekiem" in [c for c in calls if c.method == "sendMessage"][-1].text
-    assert "could not post to staff chat 1001" in caplog.text
+    assert "could not post a hand-off to staff chat 1001" in caplog.text
     async with staff.services.uow() as uow:
         assert (await uow.session.execute(select(func.count()).select_from(HandoffDelivery))).scalar_one() == 0
         request = (await uow.session.execute(select(HandoffRequest))).scalar_one()

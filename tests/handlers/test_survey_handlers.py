@@ -471,7 +471,11 @@ async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
     assert "What was the budget of the programme?" in mydata and "👍 1" in mydata
     assert "Questions passed to staff: 1" in mydata and "saved with your Telegram ID: 1" in mydata
     assert "Feedback on a programme event" in mydata and "An education event" in mydata
-    assert "Anonymous survey answers are not stored under your Telegram ID" in mydata
+    assert "Finished anonymous survey answers carry nothing that leads to you" in mydata
+    # what is held under the user's code rather than their id is shown too (issue 9, 4)
+    assert "Unfinished or cancelled anonymous survey responses, found by your code: 1" in mydata
+    assert "Surveys marked as answered by you (a code, not linked to your answers): 1" in mydata
+    assert "Copies of your questions in staff chats: 1" in mydata and "reminders scheduled to your chat: 1" in mydata
 
     await harness.say("/forget", user)
     assert "Finished anonymous survey answers are kept" in harness.last_text()
@@ -479,7 +483,9 @@ async def test_mydata_and_forget_remove_every_row_naming_the_user(harness):
     await harness.press("sv:f:n", user)
     assert await _tables_containing(harness, str(uid))
     await harness.press("sv:f:y", user)
-    assert "your data has been deleted" in harness.api.by_method("editMessageText")[0].text
+    staff_post, confirmation = harness.api.by_method("editMessageText")
+    assert staff_post.params["chat_id"] == 1001 and staff_post.text == "🙋 [dzēsts pēc jautātāja lūguma]"
+    assert "your data has been deleted" in confirmation.text
     assert await _tables_containing(harness, str(uid)) == set()
     remaining = await responses(harness)
     assert [(r.survey_id, r.anonymous, r.status) for r in remaining] == [("assistant", True, "completed")]
@@ -589,7 +595,10 @@ async def test_no_reminder_after_completion_and_reminder_for_anonymous_deleted(h
 
 async def test_reminder_job_is_scheduled_on_the_job_queue(settings, services):
     application = build_application(settings, services, request=OfflineBotApi(), rate_limit=False)
-    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders"]
+    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders", "handoff-retries"]
+    settings.retention_days = 365  # RETENTION_DAYS set: the purge runs too
+    application = build_application(settings, services, request=OfflineBotApi(), rate_limit=False)
+    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders", "handoff-retries", "retention"]
 
 
 # --- callback data ---------------------------------------------------------------------------------------------------

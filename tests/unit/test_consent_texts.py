@@ -92,3 +92,14 @@ async def test_anonymous_text_matches_what_an_anonymous_response_stores(harness)
     assert response.respondent_key != str(7301) and str(7301) not in response.respondent_key  # "a code"
     assert response.language == "en" and response.started_at is not None  # "language and exact times are kept"
     assert reminder.chat_id == 7301  # "your chat ID … the same number as your Telegram ID" until the reminder
+
+
+def test_english_consent_says_what_happens_to_the_code_at_completion():
+    """bot/surveys/engine.py: an anonymous response's key is replaced at completion; answered-once surveys keep a
+    separate marker (survey_completions) with no link to the response (tests/unit/test_trust_data.py checks it)."""
+    once, repeat = consent("participants", "en"), consent("assistant", "en")
+    for fact in ("While the survey is unfinished", "kept outside the database", "removed from your answers",
+                 "separate mark", "no link to the answers", "but not which answers are theirs"):
+        assert fact in once, fact
+    assert "replaced with a random one" in repeat and "can tell which answers are yours" in repeat
+    assert "the marks that you have answered" in once  # /forget deletes survey_completions too

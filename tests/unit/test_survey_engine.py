@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.db.database import create_engine, create_session_factory, migrate
 from bot.db.models import Question as QuestionRow
 from bot.db.models import Rating, SurveyAnswer, SurveyReminder, SurveyResponse, User, utcnow
-from bot.surveys.engine import NotPending, SurveyEngine, respondent_secret
+from bot.surveys.engine import DEVELOPMENT_SECRET, NotPending, SurveyEngine, respondent_secret
 from bot.surveys.schema import Survey
 from bot.surveys.values import InvalidAnswer, button_value, text_value, toggled
 from bot.uow import uow_factory
@@ -110,11 +110,9 @@ def test_values_of_every_type_and_validation():
         toggled(many, [], "zz")
 
 
-def test_respondent_secret_sources():
-    assert respondent_secret("configured", "1:token") == b"configured"
-    derived = respondent_secret(None, "1:token")
-    assert derived == respondent_secret(None, "1:token") != respondent_secret(None, "2:token")
-    assert b"token" not in derived
+def test_respondent_secret_is_never_derived_from_the_token():
+    assert respondent_secret("configured") == b"configured"
+    assert respondent_secret(None) == DEVELOPMENT_SECRET  # console and tests only: a token requires a secret
 
 
 # --- a whole survey ------------------------------------------------------------------------------------------
@@ -343,15 +341,17 @@ async def test_forget_user_deletes_named_data_and_unlinks_anonymous(db, engine):
                                     outcome="answer"))
         await uow.commit()
     async with db() as uow:
-        data = await uow.personal_data.collect(USER)
+        data = await uow.personal_data.collect(USER, engine.respondent_keys(USER))
         assert data.question_count == 1 and data.ratings_up == 1 and len(data.survey_responses) == 1
+        assert len(data.anonymous_unfinished) == 1 and data.completion_markers == 1
+        assert await engine.check_start(uow, "demo", USER) == "in_progress"
     async with db() as uow:
         counts = await uow.personal_data.forget(USER, engine.respondent_keys(USER))
         await uow.commit()
     assert counts["users"] == 1 and counts["questions"] == 1 and counts["ratings"] == 1
     assert counts["survey_responses"] == 2  # the named one and the unfinished anonymous one
     assert counts["survey_answers"] == 6 + 1 and counts["survey_reminders"] == 1
-    assert counts["survey_responses_unlinked"] == 1
+    assert counts["survey_completions"] == 1  # "demo" is answered once: its marker goes, so it may be answered again
     async with db() as uow:
         remaining = (await uow.session.execute(select(SurveyResponse))).scalars().all()
         assert [r.id for r in remaining] == [rid_anon]
@@ -360,4 +360,4 @@ async def test_forget_user_deletes_named_data_and_unlinks_anonymous(db, engine):
         assert await engine.check_start(uow, "demo", USER) == "ok"
         others = (await uow.session.execute(select(QuestionRow))).scalars().all()
         assert [q.user_id for q in others] == [42]
-        assert (await uow.personal_data.collect(USER)).empty
+        assert (await uow.personal_data.collect(USER, engine.respondent_keys(USER))).empty
