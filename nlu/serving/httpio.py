@@ -113,8 +113,10 @@ async def request(host: str, port: int, method: str, path: str, body: bytes = b"
     async def exchange() -> Response:
         reader, writer = await asyncio.open_connection(host, port, limit=MAX_HEAD * 4)
         try:
-            head = (f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+            head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+            if body or method in ("POST", "PUT"):
+                head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += "\r\n"
             writer.write(head.encode("latin-1") + body)
             await writer.drain()
             raw = await reader.readuntil(b"\r\n\r\n")

@@ -16,6 +16,7 @@ import signal
 import sys
 import tarfile
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -112,10 +113,35 @@ class Trainer(Protocol):
     async def train(self) -> TrainResult: ...
 
 
-def tail(path: Path, lines: int = 15, skip: str = "Epochs:") -> str:
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the gateway dies, even by SIGKILL (Linux), so no Rasa is orphaned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worth_showing(lines: Iterable[str]) -> Iterator[str]:
+    """Log lines without training progress bars and without library deprecation warnings (+ their source line)."""
+    after_warning = False
+    for line in lines:
+        line = line.rstrip("\n")
+        if "Epochs:" in line or "Warning: " in line:
+            after_warning = "Warning: " in line
+            continue
+        if after_warning and line.startswith("  "):
+            after_warning = False
+            continue
+        after_warning = False
+        yield line
+
+
+def tail(path: Path, lines: int = 15) -> str:
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            kept = deque((line.rstrip("\n") for line in handle if skip not in line), maxlen=lines)
+            kept = deque(_worth_showing(handle), maxlen=lines)
     except OSError:
         return ""
     return "\n".join(kept)
@@ -174,11 +200,12 @@ class RasaLauncher:
         log_file = self._run_dir / f"rasa-{port}.log"
         env = {**os.environ, **RASA_ENV, "PYTHONPATH": str(self._cwd), "MPLCONFIGDIR": str(self._run_dir / "mpl")}
         env.pop("NLU_TOKEN", None)
-        with log_file.open("ab") as output:
+        with log_file.open("wb") as output:  # one server's lifetime: bounded (a crash's tail is logged before restart)
             process = await asyncio.create_subprocess_exec(
                 *self._rasa, "run", "--enable-api", "--model", str(model.path), "-i", "127.0.0.1", "-p", str(port),
                 "--auth-token", self._token, stdin=asyncio.subprocess.DEVNULL, stdout=output,
-                stderr=asyncio.subprocess.STDOUT, cwd=self._cwd, env=env, start_new_session=True)
+                stderr=asyncio.subprocess.STDOUT, cwd=self._cwd, env=env, start_new_session=True,
+                preexec_fn=_die_with_parent)
         log.info("started Rasa (pid %s) on 127.0.0.1:%s with %s", process.pid, port, model.path)
         return RasaProcess(process, port, model, self._token, log_file)
 
