@@ -224,17 +224,17 @@ class CommandTrainer:
         self._log = run_dir / "train-background.log"
         self._cwd = cwd
 
-    async def _run(self, *command: str) -> tuple[int, str]:
+    async def _run(self, *command: str, capture: bool = False) -> tuple[int, str]:
+        """Run one step, its output appended to the training log as it comes (stdout returned with `capture`)."""
         env = {**os.environ, **RASA_ENV, "PYTHONPATH": str(self._cwd), "MPLCONFIGDIR": str(self._log.parent / "mpl")}
         with self._log.open("ab") as output:
             output.write(f"$ {' '.join(command)}\n".encode())
             output.flush()
             process = await asyncio.create_subprocess_exec(
-                *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=output,
-                cwd=self._cwd, env=env)
+                *command, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE if capture else output, stderr=output, cwd=self._cwd, env=env)
             stdout, _ = await process.communicate()
-            output.write(stdout)
-        return process.returncode or 0, stdout.decode("utf-8", "replace").strip()
+        return process.returncode or 0, (stdout or b"").decode("utf-8", "replace").strip()
 
     async def train(self) -> TrainResult:
         shutil.rmtree(self._work, ignore_errors=True)
@@ -253,7 +253,7 @@ class CommandTrainer:
             if code != 0:
                 return TrainResult(False, knowledge, log_tail=tail(self._log) or f"exit code {code}")
         code, fingerprint = await self._run(self._build_python, "-m", "nlu.build", "--kb", str(snapshot),
-                                            "--fingerprint")
+                                            "--fingerprint", capture=True)
         model = self._work / "models" / MODEL_NAME
         if not model.is_file():
             return TrainResult(False, knowledge, log_tail=tail(self._log) or "no model written")

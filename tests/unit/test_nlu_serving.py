@@ -380,3 +380,52 @@ async def test_the_gateway_over_a_socket_with_keep_alive_and_garbage() -> None:
             writer.close()
         finally:
             server.close()
+
+
+# ---- the real training commands, with a stand-in for `rasa` ----------------------------------------------------------
+
+FAKE_RASA = """#!/usr/bin/env bash
+# `rasa train nlu … --out DIR …`: fails like a broken pipeline, or writes DIR/current.tar.gz
+if [ -n "$FAIL" ]; then echo "rasa.shared.exceptions.InvalidConfigException: $FAIL" >&2; exit 1; fi
+while [ $# -gt 0 ]; do if [ "$1" = "--out" ]; then mkdir -p "$2"; echo model > "$2/current.tar.gz"; fi; shift; done
+"""
+
+
+@pytest.fixture
+def command_trainer(tmp_path: Path, monkeypatch):
+    import shutil
+    import sys
+
+    from knowledge.loader import DEFAULT_DATA_DIR
+    from nlu.serving.processes import CommandTrainer
+
+    rasa = tmp_path / "rasa"
+    rasa.write_text(FAKE_RASA)
+    rasa.chmod(0o755)
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(DEFAULT_DATA_DIR, knowledge)
+    models = tmp_path / "models"
+    models.mkdir()
+    project = Path(__file__).resolve().parents[2]
+    return CommandTrainer([str(rasa)], sys.executable, knowledge, models, project / "nlu" / "config.yml", tmp_path,
+                          project), knowledge, monkeypatch
+
+
+async def test_a_failing_rasa_training_reports_the_end_of_its_log(command_trainer) -> None:
+    trainer, knowledge, monkeypatch = command_trainer
+    monkeypatch.setenv("FAIL", "no such component 'Nope'")
+    result = await trainer.train()
+    from knowledge.version import content_hash
+
+    assert not result.ok and result.model is None and result.knowledge == content_hash(knowledge)
+    assert "InvalidConfigException: no such component 'Nope'" in result.log_tail
+
+
+async def test_a_training_builds_the_data_from_a_snapshot_and_returns_the_model(command_trainer) -> None:
+    trainer, knowledge, monkeypatch = command_trainer
+    monkeypatch.delenv("FAIL", raising=False)
+    result = await trainer.train()
+    assert result.ok and result.model is not None and result.model.path.read_text() == "model\n"
+    assert result.model.fingerprint and len(result.model.fingerprint) == 16
+    work = result.model.path.parents[1]
+    assert (work / "data").is_dir() and (work / "domain.yml").is_file()  # nlu.build wrote the Rasa data there
