@@ -64,7 +64,13 @@ class Supervisor:
         self.training: dict[str, Any] = {"state": "idle"}
         self._switch = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._servers: list[Upstream] = []  # every server started, so that close() stops each one still running
         self._closing = False
+
+    async def _launch(self, model: ModelInfo, port: int) -> Upstream:
+        server = await self._launcher.start(model, port)
+        self._servers = [*self._servers[-20:], server]  # older ones are long gone; stop() on them is a no-op
+        return server
 
     # ---- status -------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -80,7 +86,7 @@ class Supervisor:
     async def start(self, model: ModelInfo) -> None:
         self.schedule.served = model.knowledge
         self.schedule.observe(self._hash(self._knowledge_dir), self._clock())
-        self.current = await self._launcher.start(model, self._ports[0])
+        self.current = await self._launch(model, self._ports[0])
         self._spawn(self._watch(self.current, self._clock(), self._backoff[0]))
 
     def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
@@ -102,7 +108,7 @@ class Supervisor:
         async with self._switch:
             if self._closing or upstream is not self.current:
                 return
-            replacement = await self._launcher.start(upstream.model, upstream.port)
+            replacement = await self._launch(upstream.model, upstream.port)
             self.current = replacement
         self._spawn(self._watch(replacement, self._clock(), min(delay * 2, self._backoff[1])))
 
@@ -161,7 +167,7 @@ class Supervisor:
         async with self._switch:
             old = self.current
             port = self._ports[1] if old is not None and old.port == self._ports[0] else self._ports[0]
-            candidate = await self._launcher.start(model, port)
+            candidate = await self._launch(model, port)
             error = await self._until_ready(candidate)
             if error is not None:
                 await candidate.stop()
@@ -214,5 +220,4 @@ class Supervisor:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.current is not None:
-            await self.current.stop()
+        await asyncio.gather(*(server.stop() for server in self._servers), return_exceptions=True)

@@ -204,6 +204,21 @@ async def test_requests_in_flight_on_the_old_server_finish_before_it_stops(world
     assert old.stopped and supervisor.current is launcher.started[-1]
 
 
+async def test_closing_during_a_swap_stops_the_old_and_the_new_server(world) -> None:
+    supervisor, launcher, _, clock, _, knowledge = world
+    old = await started(world)
+    old.inflight = 1  # the swap waits for this request: the gateway is closed meanwhile
+    (knowledge / "kb.yaml").write_text("v2")
+    await supervisor.tick()
+    clock.now += 31
+    swapping = asyncio.ensure_future(supervisor.tick())
+    while supervisor.current is old:
+        await asyncio.sleep(0)
+    swapping.cancel()
+    await supervisor.close()
+    assert old.stopped and launcher.started[-1].stopped
+
+
 async def test_a_failed_training_leaves_the_old_model_serving_and_says_why(world, caplog) -> None:
     supervisor, launcher, trainer, clock, models, knowledge = world
     old = await started(world)
