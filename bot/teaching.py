@@ -141,11 +141,15 @@ class Teaching:
         return kb, matcher, LanguageDetector(kb)
 
     async def taught(self, admin_id: int, language: str) -> bool:
-        """An admin added an example: reload now; they get a message once the NLU model has learnt it."""
-        reloaded = await self.reload()
+        """An admin added an example: reload now; they get a message once the NLU model has learnt it. True when the
+        bot answers from the knowledge base as it is in the folder now (reloaded here, or already by the job)."""
+        await self.reload()
         if self._nlu is not None:
             self.waiting[admin_id] = language
-        return reloaded
+        try:
+            return await asyncio.to_thread(content_hash, self._dir) == self._version()
+        except OSError:
+            return False
 
     async def model_status(self) -> ModelStatus:
         return read_status(await self._nlu.status()) if self._nlu is not None else ModelStatus(reachable=False)

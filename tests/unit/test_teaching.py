@@ -142,3 +142,9 @@ def test_the_model_age_in_stats(live) -> None:
     assert "nav sasniedzams" in model_block(ModelStatus(False), "k", texts, "lv", now)
     failed = ModelStatus(True, None, knowledge="old", training="failed", training_knowledge="k")
     assert "неизвестно" in model_block(failed, "k", texts, "ru", now) and "не удалось" in model_block(failed, "k", texts, "ru", now)
+
+
+async def test_an_assignment_already_reloaded_by_the_job_still_counts_as_reloaded(live) -> None:
+    touch_kb(live)
+    assert await live.teaching.reload()  # the job got there first
+    assert await live.teaching.taught(1001, "lv")
