@@ -104,13 +104,20 @@ class Supervisor:
         self.restarts += 1
         log.warning("Rasa on port %s exited with code %s after %.0f s; restart #%d in %.0f s. Its log ends:\n%s",
                     upstream.port, code, ran, self.restarts, delay, upstream.log_tail())
-        await self._sleep(delay)
-        async with self._switch:
-            if self._closing or upstream is not self.current:
-                return
-            replacement = await self._launch(upstream.model, upstream.port)
-            self.current = replacement
-        self._spawn(self._watch(replacement, self._clock(), min(delay * 2, self._backoff[1])))
+        while True:
+            await self._sleep(delay)
+            delay = min(delay * 2, self._backoff[1])
+            async with self._switch:
+                if self._closing or upstream is not self.current:
+                    return
+                try:
+                    replacement = await self._launch(upstream.model, upstream.port)
+                except OSError as exc:  # e.g. the rasa executable is gone: keep trying, with back-off
+                    log.error("could not start Rasa (%s); next try in %.0f s", exc, delay)
+                    continue
+                self.current = replacement
+            break
+        self._spawn(self._watch(replacement, self._clock(), delay))
 
     # ---- retraining -----------------------------------------------------------------------------------------
     async def tick(self) -> bool:
@@ -127,7 +134,10 @@ class Supervisor:
 
     async def run(self) -> None:
         while not self._closing:
-            await self.tick()
+            try:
+                await self.tick()
+            except Exception:  # never let one bad poll end the watching
+                log.exception("error while watching the knowledge base")
             await self._sleep(self._poll)
 
     async def retrain(self) -> None:
@@ -145,7 +155,10 @@ class Supervisor:
         if not result.ok or result.model is None:
             self._failed(result.knowledge, result.log_tail)
             return
-        error = await self.swap(result.model)
+        try:
+            error = await self.swap(result.model)
+        except OSError as exc:  # the new server could not even be started
+            error = f"could not start a Rasa server on the new model: {exc}"
         if error is not None:
             self._failed(result.knowledge, error)
             return

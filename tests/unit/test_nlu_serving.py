@@ -269,6 +269,40 @@ async def test_a_dead_rasa_is_restarted_with_back_off_and_each_restart_is_logged
     assert launcher.started[2].stopped
 
 
+async def test_a_restart_that_cannot_start_rasa_keeps_trying(world, caplog) -> None:
+    supervisor, launcher, _, clock, _, _ = world
+    first = await started(world)
+    real_start = launcher.start
+    failures = [OSError("rasa: not found"), OSError("rasa: not found")]
+
+    async def flaky(model, port):
+        if failures:
+            raise failures.pop(0)
+        return await real_start(model, port)
+
+    launcher.start = flaky
+    first.die(1)
+    while len(launcher.started) < 2:
+        await asyncio.sleep(0)
+    assert supervisor.current is launcher.started[1] and clock.sleeps[:3] == [1.0, 2.0, 4.0]
+    assert caplog.text.count("could not start Rasa") == 2
+
+
+async def test_a_new_server_that_cannot_be_started_fails_the_training_not_the_watcher(world) -> None:
+    supervisor, launcher, _, clock, _, knowledge = world
+    old = await started(world)
+
+    async def broken(model, port):
+        raise OSError("no space left on device")
+
+    launcher.start = broken
+    (knowledge / "kb.yaml").write_text("v2")
+    await supervisor.tick()
+    clock.now += 31
+    assert await supervisor.tick()
+    assert supervisor.current is old and "no space left" in supervisor.status()["training"]["error"]
+
+
 async def test_a_server_stopped_on_purpose_is_not_restarted(world) -> None:
     supervisor, launcher, _, _, _, _ = world
     await started(world)
