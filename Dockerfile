@@ -8,7 +8,7 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY knowledge ./knowledge
 COPY surveys ./surveys
-RUN pip install . && useradd --create-home assistant && mkdir -p /app/data && chown -R assistant /app
+RUN pip install . && useradd --uid 10001 --create-home assistant && mkdir -p /app/data && chown -R assistant /app
 USER assistant
 # Migrations run at start-up; with TELEGRAM_BOT_TOKEN it serves Telegram by long polling.
 CMD ["python", "-m", "bot"]

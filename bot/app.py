@@ -23,6 +23,7 @@ from handlers.common import SERVICES_KEY
 from knowledge.language import LanguageDetector
 from knowledge.loader import load_knowledge_base
 from knowledge.matcher import LexicalMatcher
+from knowledge.version import content_hash
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
@@ -66,6 +67,7 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
         nlu=nlu,
         engine=engine,
         surveys=surveys,
+        knowledge_version=content_hash(settings.knowledge_dir),
         survey_engine=SurveyEngine(
             surveys,
             respondent_secret(
@@ -146,4 +148,5 @@ def build_application(
     handlers.surveys.schedule_reminders(application, settings.survey_reminder_check_seconds)
     handlers.staff.schedule_retries(application, settings.handoff_retry_check_seconds)
     handlers.privacy.schedule_retention(application, settings.retention_check_seconds)
+    handlers.staff.unanswered.schedule_teaching(application, settings.nlu_watch_seconds)
     return application

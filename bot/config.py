@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     followup_minutes: float = Field(default=10.0, gt=0)
 
     knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
+    # How often the bot looks for knowledge-base changes (reloads them in place) and asks the NLU gateway whether the
+    # model retrained after staff's teaching has taken over (then the admin gets a message).
+    nlu_watch_seconds: float = Field(default=10.0, gt=0)
+    # Read by the NLU gateway (nlu/serving, started by scripts/nlu-server.sh), not by the bot: seconds without further
+    # knowledge-base changes before it retrains the model in the background (0: never retrain by itself).
+    nlu_train_debounce: float = Field(default=30.0, ge=0)
     # Feedback surveys (surveys/*.yaml). An unfinished survey gets one reminder this long after the last answer;
     # the reminder schedule lives in the database and is checked every SURVEY_REMINDER_CHECK_SECONDS.
     surveys_dir: Path = PROJECT_DIR / "surveys"

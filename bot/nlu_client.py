@@ -104,13 +104,20 @@ class RasaNluClient:
             )
         self._healthy = False
 
-    async def ready(self) -> bool:
-        """True when the server is up and has a model loaded (GET /status)."""
+    async def status(self) -> dict[str, Any] | None:
+        """The server's `GET /status` (through the NLU gateway it also carries `serving`: the model's training time
+        and knowledge hash, the last background training); None when it does not answer with a JSON object."""
         try:
             response = await self._client.get(f"{self._url}/status", params=self._params())
-            return response.status_code == 200 and bool(response.json().get("model_file"))
+            payload = response.json() if response.status_code in (200, 503) else None
         except (httpx.HTTPError, ValueError):
-            return False
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    async def ready(self) -> bool:
+        """True when the server is up and has a model loaded (GET /status)."""
+        payload = await self.status()
+        return bool(payload and payload.get("model_file"))
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -24,7 +24,9 @@ It never makes up an answer: every answer is an entry's text, written and review
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -45,6 +47,9 @@ Engine = Literal["rasa", "lexical", "context"]
 MAX_SUGGESTIONS = 3
 # The matcher is cheap but grows with the text; a question longer than this is cut before matching.
 MAX_TEXT_FOR_MATCHER = 500
+
+
+QAProvider = Callable[[], "QAService"]  # the current QAService: replaced whole when the knowledge base reloads
 
 
 class NluClient(Protocol):
@@ -109,6 +114,12 @@ class QAService:
                        settings.lexical_answer_margin),
             lexical_weight=settings.nlu_lexical_weight,
         )
+
+    def with_knowledge(self, kb: KnowledgeBase, matcher: LexicalMatcher, detector: LanguageDetector) -> QAService:
+        """The same engine, thresholds and NLU client over another knowledge base (a reload after staff taught)."""
+        clone = copy.copy(self)
+        clone.kb, clone._matcher, clone._detector = kb, matcher, detector
+        return clone
 
     def language_of(self, text: str, fallback: str) -> str:
         return self._detector.detect(text) or fallback

@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
 
 from .accounts import preferred_language
 from .db.models import HandoffRequest, Question
 from .followup import Context, answer_in_context
-from .qa import QAResult, QAService
+from .qa import QAProvider, QAResult
 from .uow import UnitOfWork, UnitOfWorkFactory
 from .vocabulary import Awaiting, Engine, QuestionOutcome
 
@@ -47,7 +48,7 @@ class Owned:
 
 class Questions:
     def __init__(
-        self, uow: UnitOfWorkFactory, qa: QAService, default_language: str, followup_minutes: float = 10.0
+        self, uow: UnitOfWorkFactory, qa: QAProvider, default_language: str, followup_minutes: float = 10.0
     ) -> None:
         self._uow = uow
         self._qa = qa
@@ -58,13 +59,15 @@ class Questions:
         """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
         answer when that is recent) — or, after the user asked for a person, the question for staff (recorded
         as a hand-off request). The question is classified *between* two short units of work, so no database
-        connection waits for the NLU."""
+        connection waits for the NLU. The question is answered from one knowledge base to the end, even when
+        staff's teaching reloads it meanwhile."""
+        qa = self._qa()
         text = text.strip()[:MAX_STORED_TEXT]
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)
             fallback = preferred_language(user, telegram_code, self._default_language)
             if user.awaiting == Awaiting.HANDOFF:
-                language = self._qa.language_of(text, fallback)
+                language = qa.language_of(text, fallback)
                 question = uow.questions.add(
                     Question(user_id=user_id, chat_id=chat_id, text=text, language=language, intent=None,
                              confidence=0.0, engine=Engine.NONE, outcome=QuestionOutcome.HANDOFF)
@@ -75,9 +78,9 @@ class Questions:
                 user.awaiting = None
                 await uow.commit()
                 return Asked(question.id, language, handoff_id=request.id)
-            context = await self._context(uow, user_id)
+            context = await self._context(uow, user_id, qa.kb)
             await uow.commit()
-        result = await answer_in_context(self._qa, text, fallback, context)
+        result = await answer_in_context(qa, text, fallback, context)
         async with self._uow() as uow:
             question = uow.questions.add(
                 Question(
@@ -102,10 +105,10 @@ class Questions:
                  result.engine)
         return Asked(question.id, result.language, result=result)
 
-    async def _context(self, uow: UnitOfWork, user_id: int) -> Context | None:
+    async def _context(self, uow: UnitOfWork, user_id: int, kb: KnowledgeBase) -> Context | None:
         """The user's last answer, if recent enough for a follow-up to lean on."""
         last = await uow.questions.last_answered(user_id)
-        entry = self._qa.kb.entry(last.entry_id) if last is not None and last.entry_id else None
+        entry = kb.entry(last.entry_id) if last is not None and last.entry_id else None
         if last is None or entry is None:
             return None
         at = last.created_at if last.created_at.tzinfo else last.created_at.replace(tzinfo=UTC)

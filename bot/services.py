@@ -27,6 +27,7 @@ from .surveys.engine import SurveyEngine
 from .surveys.reminders import Reminders
 from .surveys.schema import Survey
 from .surveys.service import SurveyService
+from .teaching import Teaching
 from .uow import UnitOfWorkFactory
 
 
@@ -41,6 +42,20 @@ class Services:
     nlu: RasaNluClient | None = None
     engine: AsyncEngine | None = None
     surveys: dict[str, Survey] = field(default_factory=dict)  # loaded survey definitions, by id
+    knowledge_version: str = ""  # knowledge.version.content_hash of the knowledge base `kb` was loaded from
+
+    def install_knowledge(self, qa: QAService, version: str) -> None:
+        """Swap in a reloaded knowledge base (`bot.teaching`): both fields in one step, with no await between,
+        so no handler sees the new `kb` with the old `qa`; use cases ask for `self.qa` afresh on every call."""
+        self.qa, self.kb, self.knowledge_version = qa, qa.kb, version
+
+    def current_qa(self) -> QAService:
+        return self.qa
+
+    @cached_property
+    def teaching(self) -> Teaching:
+        return Teaching(self.settings.knowledge_dir, self.texts, self.nlu, self.current_qa, self.install_knowledge,
+                        lambda: self.knowledge_version)
 
     @cached_property
     def accounts(self) -> Accounts:
@@ -48,7 +63,7 @@ class Services:
 
     @cached_property
     def questions(self) -> Questions:
-        return Questions(self.uow, self.qa, self.settings.default_language, self.settings.followup_minutes)
+        return Questions(self.uow, self.current_qa, self.settings.default_language, self.settings.followup_minutes)
 
     @cached_property
     def handoffs(self) -> Handoffs:
@@ -69,4 +84,4 @@ class Services:
 
     @cached_property
     def staff(self) -> StaffService:
-        return StaffService(self.uow, self.surveys, self.kb, self.qa, self.settings)
+        return StaffService(self.uow, self.surveys, self.current_qa, self.settings, self.teaching)

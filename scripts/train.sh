@@ -23,7 +23,7 @@ fi
 started=$(date +%s)
 # A failed training fails this script (pipefail); the old fingerprint is removed first, so a model left from
 # before is never recorded as matching the new data.
-rm -f nlu/models/current.fingerprint
+rm -f nlu/models/current.fingerprint nlu/models/current.json  # current.json: the NLU gateway's record (nlu/serving)
 if ! .venv-nlu/bin/rasa train nlu --config nlu/config.yml --nlu nlu/data --domain nlu/domain.yml \
   --out nlu/models --fixed-model-name current > .run/train.log 2>&1; then
   grep -v "Epochs:" .run/train.log | tail -40 >&2; echo "rasa train nlu failed (log: .run/train.log)" >&2; exit 1

@@ -3,12 +3,13 @@ escaped). Handlers pack the blocks into messages under Telegram's limit with `bo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.formatting import TELEGRAM_TEXT_LIMIT, escape
 from bot.i18n import Translator
 from bot.surveys.schema import UNSURE, Question, Survey
+from bot.teaching import ModelStatus
 from bot.vocabulary import FALLBACK
 from knowledge.loader import KnowledgeBase
 
@@ -35,6 +36,8 @@ def duration(seconds: float | None, texts: Translator, language: str) -> str:
     if seconds is None:
         return "—"
     seconds = round(seconds)
+    if seconds >= 86400:
+        return texts(language, "staff.time.days", days=seconds // 86400, hours=seconds % 86400 // 3600)
     if seconds >= 3600:
         return texts(language, "staff.time.hours", hours=seconds // 3600, minutes=seconds % 3600 // 60)
     return texts(language, "staff.time.minutes", minutes=seconds // 60, seconds=seconds % 60)
@@ -42,6 +45,24 @@ def duration(seconds: float | None, texts: Translator, language: str) -> str:
 
 def timestamp(moment: datetime | None) -> str:
     return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "—"
+
+
+def model_block(status: ModelStatus, knowledge_version: str, texts: Translator, language: str,
+                now: datetime | None = None) -> str:
+    """/stats: the NLU model's age, and whether a retraining with staff's latest examples runs or failed."""
+    if not status.reachable:
+        return texts(language, "staff.stats.model_down")
+    if status.trained_at is None:
+        line = texts(language, "staff.stats.model_unknown")
+    else:
+        age = max(0.0, ((now or datetime.now(UTC)) - status.trained_at).total_seconds())
+        line = texts(language, "staff.stats.model", at=timestamp(status.trained_at), age=duration(age, texts, language))
+    if status.knowledge is not None and not status.knows(knowledge_version):
+        if status.training == "failed" and status.training_knowledge == knowledge_version:
+            line += "\n" + texts(language, "staff.stats.model_failed")
+        else:
+            line += "\n" + texts(language, "staff.stats.model_training")
+    return line
 
 
 def shorten(text: str, limit: int) -> str:

@@ -12,10 +12,10 @@ from typing import Any
 
 from bot.accounts import preferred_language
 from bot.config import Settings
-from bot.qa import QAService
+from bot.qa import QAProvider
 from bot.surveys.schema import Survey
+from bot.teaching import ModelStatus, Teaching
 from bot.uow import UnitOfWork, UnitOfWorkFactory
-from knowledge.loader import KnowledgeBase
 
 from . import kb_editor
 from .export import ExportResult, Progress, ValueLabels, export_survey
@@ -48,16 +48,19 @@ class Assigned:
     added: kb_editor.AddedExample | None
     error: str | None
     refused: tuple[str, ...] = ()  # kb_editor.identifying_details: not copied, the admin must edit it by hand
+    reloaded: bool = False  # the bot answers from the edited knowledge base already
+    retrains: bool = False  # an NLU server is configured: its gateway retrains, the admin is told when it answers
 
 
 class StaffService:
     def __init__(
-        self, uow: UnitOfWorkFactory, surveys: dict[str, Survey], kb: KnowledgeBase, qa: QAService, settings: Settings
+        self, uow: UnitOfWorkFactory, surveys: dict[str, Survey], qa: QAProvider, settings: Settings,
+        teaching: Teaching,
     ) -> None:
         self._uow = uow
         self.surveys = surveys
-        self._kb = kb
         self._qa = qa
+        self._teaching = teaching
         self._settings = settings
         self._default_language = settings.default_language
 
@@ -69,10 +72,14 @@ class StaffService:
             await uow.commit()
         return language
 
-    async def stats(self, selected: dict[str, Survey], with_qa: bool) -> tuple[list[SurveyStats], QAStats | None]:
+    async def stats(
+        self, selected: dict[str, Survey], with_qa: bool
+    ) -> tuple[list[SurveyStats], QAStats | None, ModelStatus | None]:
+        """Survey numbers; with `with_qa` also the Q&A numbers and the NLU model's status (its age)."""
         async with self._uow() as uow:
             surveys = await all_survey_stats(uow.staff, selected) if selected else []
-            return surveys, await qa_stats(uow.staff) if with_qa else None
+            qa = await qa_stats(uow.staff) if with_qa else None
+        return surveys, qa, await self._teaching.model_status() if with_qa else None
 
     async def survey_stats(self, survey: Survey) -> SurveyStats:
         async with self._uow() as uow:
@@ -121,18 +128,21 @@ class StaffService:
 
     async def candidates(self, question: UnansweredQuestion) -> list[str]:
         """The entries a question most likely belongs to: what it was answered with, then the classifier's ranking."""
-        kb = self._kb
+        qa = self._qa()
+        kb = qa.kb
         candidates: list[str] = []
         if question.entry_id and kb.entry(question.entry_id):
             candidates.append(question.entry_id)
         if question.intent and kb.entry(question.intent):
             candidates.append(question.intent)
-        ranking = await self._qa.rank(question.text)
+        ranking = await qa.rank(question.text)
         candidates += [score.intent for score in ranking if kb.entry(score.intent) is not None]
         return list(dict.fromkeys(candidates))[:MAX_SUGGESTIONS]
 
-    async def assign(self, admin_id: int, question_id: int, intent: str) -> Assigned | None:
-        """Add the question's text as an example of `intent` in the knowledge-base file (then `make train`)."""
+    async def assign(self, admin_id: int, question_id: int, intent: str, language: str = "lv") -> Assigned | None:
+        """Add the question's text as an example of `intent` in the knowledge-base file, then reload the knowledge
+        base in place (`bot.teaching`); the NLU gateway retrains and the admin (`language`) is told when the new
+        model answers."""
         async with self._uow() as uow:
             question = await uow.staff.question(question_id)
             if question is None:
@@ -153,7 +163,8 @@ class StaffService:
             uow.audit.record(admin_id, "kb_example", question_id=question.id, intent=intent,
                              language=question.language, ok=added is not None, error=error)
             await uow.commit()
-        return Assigned(question, added, error)
+        reloaded = added is not None and await self._teaching.taught(admin_id, language)
+        return Assigned(question, added, error, reloaded=reloaded, retrains=self._teaching.retrains)
 
     async def overview(self) -> list[SurveyOverview]:
         async with self._uow() as uow:

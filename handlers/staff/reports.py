@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.formatting import escape, pack
 from bot.i18n import Translator
-from bot.staff.render import qa_stats_block, response_blocks, state_word, survey_list, survey_stats_blocks
+from bot.staff.render import model_block, qa_stats_block, response_blocks, state_word, survey_list, survey_stats_blocks
 from bot.staff.service import ResponsesPage, SurveyOverview
 from bot.surveys.schema import Survey
 from bot.vocabulary import ResponseStatus
@@ -51,10 +51,12 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang
     if args and not selected:
         await usage(update, context, language, "stats", args)
         return
-    survey_stats_list, qa_numbers = await svc.staff.stats(selected, with_qa=not args)
+    survey_stats_list, qa_numbers, model = await svc.staff.stats(selected, with_qa=not args)
     blocks: list[str] = []
     if qa_numbers is not None:
         blocks.append(qa_stats_block(qa_numbers, svc.kb, svc.texts, language))
+    if model is not None:
+        blocks.append(model_block(model, svc.knowledge_version, svc.texts, language))
     for stats in survey_stats_list:
         blocks += survey_stats_blocks(stats, svc.texts, language)
     if not survey_stats_list and not args:

@@ -1,13 +1,16 @@
 """/unanswered and its buttons: recent questions that fell back, were declined or got 👎; ➕ adds one as an
-example of a knowledge-base entry (bot.staff.kb_editor, then `make train`)."""
+example of a knowledge-base entry (bot.staff.kb_editor); the bot reloads the knowledge base at once and the NLU
+gateway retrains in the background (bot.teaching; `teaching_job` tells the admin when the new model answers)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
 
 from bot.formatting import escape, pack
 from bot.staff.render import shorten, unanswered_block
@@ -95,17 +98,17 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, query:
 
 async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, question_id: int,
                     intent: str) -> None:
-    """Add the question's text as an example of the entry, in the knowledge-base file (then `make train`)."""
+    """Add the question's text as an example of the entry, in the knowledge-base file; the bot reloads it."""
     svc = services(context)
     kb = svc.kb
     if kb.entry(intent) is None and intent != OUT_OF_SCOPE:
         await stale(update, context)
         return
-    assigned = await svc.staff.assign(user_id(update), question_id, intent)
+    language = await svc.accounts.language(user_id(update), telegram_code(update))
+    assigned = await svc.staff.assign(user_id(update), question_id, intent, language)
     if assigned is None:
         await stale(update, context)
         return
-    language = await svc.accounts.language(user_id(update), telegram_code(update))
     await query.answer()
     added = assigned.added
     if assigned.refused:
@@ -118,9 +121,34 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, query: C
     entry = kb.entry(intent)
     title = entry.title.get(language) if entry else intent
     log.info("staff %s added an example to %s (%s)", user_id(update), intent, added.path.name)
-    await edit_text(query, svc.texts(language, "staff.unanswered.added", text=escape(added.text),
-                                     lang=escape(added.language), title=escape(title),
-                                     file=escape(_relative(added.path, svc.settings.knowledge_dir))), None)
+    lines = [svc.texts(language, "staff.unanswered.added", text=escape(added.text), lang=escape(added.language),
+                       title=escape(title), file=escape(_relative(added.path, svc.settings.knowledge_dir))),
+             svc.texts(language, "staff.teaching.reloaded" if assigned.reloaded else "staff.teaching.not_reloaded"),
+             svc.texts(language, "staff.teaching.retraining" if assigned.retrains else "staff.teaching.no_nlu")]
+    await edit_text(query, "\n".join(lines), None)
+
+
+async def teaching_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every NLU_WATCH_SECONDS: reload the knowledge base if it changed; tell admins how retraining went."""
+    bot = context.bot
+
+    async def send(chat: int, text: str) -> bool:
+        try:
+            await bot.send_message(chat, text)
+        except TelegramError as exc:
+            log.warning("could not tell admin %s about the NLU model: %s", chat, exc)
+            return False
+        return True
+
+    await services(context).teaching.poll(send)
+
+
+def schedule_teaching(application: Application[Any, Any, Any, Any, Any, Any], interval_seconds: float) -> None:
+    if application.job_queue is None:
+        log.warning("no job queue: the knowledge base is reloaded only after /unanswered assignments")
+        return
+    application.job_queue.run_repeating(teaching_job, interval=interval_seconds, first=interval_seconds,
+                                        name="teaching")
 
 
 def _relative(path: Path, root: Path) -> str:

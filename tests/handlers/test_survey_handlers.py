@@ -595,10 +595,11 @@ async def test_no_reminder_after_completion_and_reminder_for_anonymous_deleted(h
 
 async def test_reminder_job_is_scheduled_on_the_job_queue(settings, services):
     application = build_application(settings, services, request=OfflineBotApi(), rate_limit=False)
-    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders", "handoff-retries"]
+    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders", "handoff-retries", "teaching"]
     settings.retention_days = 365  # RETENTION_DAYS set: the purge runs too
     application = build_application(settings, services, request=OfflineBotApi(), rate_limit=False)
-    assert [job.name for job in application.job_queue.jobs()] == ["survey-reminders", "handoff-retries", "retention"]
+    assert [job.name for job in application.job_queue.jobs()] == [
+        "survey-reminders", "handoff-retries", "retention", "teaching"]
 
 
 # --- callback data ---------------------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def test_compose_has_database_nlu_and_bot_with_healthchecks():
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), name
     depends = services["bot"]["depends_on"]
-    assert depends == {"postgres": {"condition": "service_healthy"}, "nlu": {"condition": "service_healthy"}}
+    # The bot works without the NLU (lexical matcher), so it only waits for the NLU container to start.
+    assert depends == {"postgres": {"condition": "service_healthy"}, "nlu": {"condition": "service_started"}}
 
 
 def test_bot_is_wired_to_postgres_and_the_nlu_service():
@@ -32,20 +33,66 @@ def test_bot_is_wired_to_postgres_and_the_nlu_service():
     assert bot["NLU_URL"] == "http://nlu:5005"
 
 
-def test_nlu_server_is_not_published_and_requires_a_token():
+def test_nlu_server_is_not_published_and_serves_only_through_the_gateway():
     nlu = _compose()["services"]["nlu"]
     assert "ports" not in nlu  # reachable only inside the compose network
+    assert nlu["environment"]["NLU_TOKEN"].startswith("${NLU_TOKEN:?")
     dockerfile = (PROJECT / "nlu" / "Dockerfile").read_text(encoding="utf-8")
-    assert "--auth-token" in dockerfile and "--enable-api" in dockerfile
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
+    assert '"nlu.serving"' in cmd and "rasa run" not in dockerfile  # Rasa only behind the gateway, on 127.0.0.1
+    assert "--enable-api" not in dockerfile
+
+
+def _builds() -> list[tuple[str, Path, Path]]:
+    builds = []
+    for name, service in _compose()["services"].items():
+        build = service.get("build")
+        if build is None:
+            continue
+        context = PROJECT / (build if isinstance(build, str) else build.get("context", "."))
+        dockerfile = context / (build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile")
+        builds.append((name, context, dockerfile))
+    return builds
 
 
 def test_dockerfiles_copy_only_what_exists():
-    for context in (PROJECT, PROJECT / "nlu"):
-        dockerfile = (context / "Dockerfile").read_text(encoding="utf-8")
-        for line in dockerfile.splitlines():
-            if line.startswith("COPY"):
+    assert {name for name, _, _ in _builds()} >= {"bot", "nlu"}
+    for _, context, dockerfile in _builds():
+        for line in dockerfile.read_text(encoding="utf-8").splitlines():
+            if line.startswith("COPY") and "--from" not in line:
                 for source in line.split()[1:-1]:
-                    assert (context / source).exists(), f"{context / 'Dockerfile'}: COPY {source}"
+                    assert (context / source).exists(), f"{dockerfile}: COPY {source}"
+
+
+def test_no_build_context_carries_env_data_or_venvs():
+    for name, context, _ in _builds():
+        ignore = context / ".dockerignore"
+        assert ignore.is_file(), f"{name}: no .dockerignore in its build context {context}"
+        patterns = set(ignore.read_text(encoding="utf-8").split())
+        assert {".env", "data/", ".venv*", ".git/", ".run/", "nlu/models/"} <= patterns, name
+
+
+def test_services_stop_gracefully_and_rotate_their_logs():
+    for name, service in _compose()["services"].items():
+        assert service.get("stop_grace_period"), name
+        logging = service.get("logging") or {}
+        assert logging.get("driver") == "json-file" and logging["options"].get("max-size"), name
+        assert logging["options"].get("max-file"), name
+
+
+def test_knowledge_edits_live_in_a_volume_shared_by_the_bot_and_the_nlu():
+    compose = _compose()
+    services = compose["services"]
+    assert "knowledge" in compose["volumes"] and "nlu-models" in compose["volumes"]
+    bot_mounts = [m.split(":") for m in services["bot"]["volumes"]]
+    nlu_mounts = [m.split(":") for m in services["nlu"]["volumes"]]
+    assert ["knowledge", services["bot"]["environment"]["KNOWLEDGE_DIR"]] in [m[:2] for m in bot_mounts]
+    assert ["knowledge", "/app/knowledge/data"] in [m[:2] for m in nlu_mounts]  # the gateway's --knowledge
+    assert any(m[0] == "nlu-models" for m in nlu_mounts)  # a retrained model survives a restart
+    dockerfile = (PROJECT / "nlu" / "Dockerfile").read_text(encoding="utf-8")
+    assert '"--knowledge", "knowledge/data"' in dockerfile and "WORKDIR /app" in dockerfile
+    uids = [re.search(r"useradd --uid (\d+)", (PROJECT / path).read_text()).group(1) for path in ("Dockerfile", "nlu/Dockerfile")]
+    assert uids[0] == uids[1]  # the same owner on the shared volume
 
 
 def test_env_example_documents_every_setting():

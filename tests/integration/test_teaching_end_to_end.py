@@ -1,0 +1,115 @@
+"""Staff teaching with the real NLU gateway and Rasa: an /unanswered question assigned to an entry changes the
+bot's answer *from Rasa* without restarting anything — the gateway sees the knowledge base change, retrains in the
+background and swaps the new model in; the admin is told when it answers.
+
+Everything runs on copies (knowledge base, model) in a temporary folder, with a 1 s debounce. One training
+(≈ 20–120 s here) and one model load; needs `.venv-nlu` and a trained model like test_rasa_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import build_application, build_services, close_services
+from bot.config import Settings
+from bot.db.models import Question
+from bot.offline import OfflineBotApi
+from knowledge.loader import DEFAULT_DATA_DIR
+from tests.conftest import Harness, kb_answer
+
+pytestmark = pytest.mark.integration
+
+PROJECT = Path(__file__).resolve().parents[2]
+MODEL = PROJECT / "nlu" / "models" / "current.tar.gz"
+SERVER = PROJECT / "scripts" / "nlu-server.sh"
+ADMIN = 1001
+QUESTION = "kā klājās zilajiem ziloņiem"  # nonsense no entry covers: nothing in the model answers it yet
+TAUGHT = "fact_budget"
+DEADLINE = 480  # seconds for training + loading the new model on a busy CI machine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory) -> Iterator[dict[str, str]]:
+    if not MODEL.exists() or not (PROJECT / ".venv-nlu" / "bin" / "rasa").exists():
+        if os.environ.get("REQUIRE_RASA"):
+            pytest.fail("REQUIRE_RASA is set but there is no trained model / Rasa venv: run `make train`")
+        pytest.skip("no trained Rasa model (run `make train`)")
+    root = tmp_path_factory.mktemp("teaching")
+    shutil.copytree(DEFAULT_DATA_DIR, root / "knowledge")
+    (root / "models").mkdir()
+    for path in MODEL.parent.glob("current.*"):
+        shutil.copy2(path, root / "models" / path.name)
+    env = {**os.environ, "NLU_URL": f"http://127.0.0.1:{_free_port()}", "NLU_TOKEN": "teaching-test",
+           "NLU_RUN_DIR": str(root / "run"), "NLU_MODELS_DIR": str(root / "models"),
+           "KNOWLEDGE_DIR": str(root / "knowledge"), "NLU_TRAIN_DEBOUNCE": "1",
+           "NLU_INTERNAL_PORTS": f"{_free_port()},{_free_port()}"}
+    subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)
+    try:
+        subprocess.run([str(SERVER), "wait"], env=env, check=True, cwd=PROJECT)
+        yield env
+    finally:
+        subprocess.run([str(SERVER), "stop"], env=env, check=False, cwd=PROJECT)
+        print((root / "run" / "nlu-gateway.log").read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture
+async def teach(gateway, tmp_path) -> AsyncIterator[Harness]:
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'teach.db'}",
+                        nlu_url=gateway["NLU_URL"], nlu_token=gateway["NLU_TOKEN"], admin_ids="1001",
+                        knowledge_dir=Path(gateway["KNOWLEDGE_DIR"]))
+    services = await build_services(settings)
+    api = OfflineBotApi()
+    application = build_application(settings, services, request=api, rate_limit=False)
+    async with application:
+        yield Harness(application, api, services)
+    await close_services(services)
+
+
+async def _asked(harness: Harness) -> Question:
+    async with harness.services.uow() as uow:
+        return (await uow.session.execute(select(Question).order_by(Question.id.desc()))).scalars().first()
+
+
+async def test_an_assignment_from_unanswered_changes_rasas_answer_without_a_restart(teach) -> None:
+    await teach.say(QUESTION)
+    before = await _asked(teach)
+    assert before.engine == "rasa" and before.entry_id != TAUGHT
+
+    admin = teach.as_user(ADMIN, "en")
+    await teach.press(f"adm:a:{before.id}:{TAUGHT}", admin)
+    assert "has been reloaded" in teach.last_text() and "retraining in the background" in teach.last_text()
+
+    job = next(job for job in teach.app.job_queue.jobs() if job.name == "teaching")
+    started = time.monotonic()
+    told: list[str] = []
+    while not told and time.monotonic() - started < DEADLINE:
+        await asyncio.sleep(2)
+        teach.api.clear()
+        await job.run(teach.app)
+        told = [call.text for call in teach.api.sent if int(call.params["chat_id"]) == ADMIN]
+    print(f"taught → the new model answers: {time.monotonic() - started:.0f} s")
+    assert told and "has been retrained" in told[0], told
+
+    await teach.say(QUESTION)
+    after = await _asked(teach)
+    assert after.engine == "rasa" and after.entry_id == TAUGHT
+    assert kb_answer(teach.services.kb, TAUGHT, "lv") in teach.last_text()
+
+    await teach.say("/stats", admin)
+    assert "NLU model trained" in teach.api.sent[-1].text and "Retraining" not in teach.api.sent[-1].text
