@@ -77,6 +77,7 @@ def test_bot_process_polls_a_bot_api_server_answers_and_stops_cleanly(tmp_path):
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "NLU_URL": "http://127.0.0.1:9",  # Rasa down: the bot must answer anyway
         "ADMIN_IDS": "",
+        "PYTHONPATH": str(PROJECT),  # this checkout, whatever the venv was installed from
     }
     process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
