@@ -143,7 +143,7 @@ def build_application(
     else:
         builder = builder.request(CountingRequest(services.metrics.too_many_requests.inc,
                                                   connection_pool_size=settings.max_concurrent_updates + 8))
-    if rate_limit:
+    if rate_limit and settings.telegram_rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     # Names this process among replicas (claims of stored updates); stable across restarts of the same
     # replica (the container hostname by default).
     replica_id: str = Field(default_factory=socket.gethostname)
+    # PTB's in-process limiter of outgoing calls; off only for benchmarks against a Bot API stand-in.
+    telegram_rate_limiter: bool = True
+
+    @field_validator("replica_id", mode="before")
+    @classmethod
+    def _empty_replica_is_hostname(cls, value: object) -> object:
+        return socket.gethostname() if isinstance(value, str) and not value.strip() else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
