@@ -173,33 +173,37 @@ async def main(args: argparse.Namespace) -> None:
     results: list[Figures] = []
     rasa_params = {"token": args.token} if args.token else {}
     try:
+        runs = set(args.runs.split(","))
         async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as client:
             async def parse(_: int, text: str) -> float:
                 started = time.perf_counter()
                 (await client.post(f"{args.rasa_url}/model/parse", json={"text": text}, params=rasa_params)
                  ).raise_for_status()
                 return time.perf_counter() - started
-            await drive("warm-up", parse, 4, 2, questions, 0)
-            rasa = await drive("Rasa server alone (/model/parse)", parse, args.applicants, args.questions, questions, 0)
-        rasa_pid = PROJECT / ".run" / "rasa.pid"
-        rasa.rss_mb = [rss_mb(int(rasa_pid.read_text()))] if rasa_pid.exists() else []
-        results.append(rasa)
+            if "rasa" in runs:
+                await drive("warm-up", parse, 4, 2, questions, 0)
+                rasa = await drive("Rasa server alone (/model/parse)", parse, args.applicants, args.questions,
+                                   questions, 0)
+                rasa_pid = PROJECT / ".run" / "rasa.pid"
+                rasa.rss_mb = [rss_mb(int(rasa_pid.read_text()))] if rasa_pid.exists() else []
+                results.append(rasa)
 
         thin = [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
                 "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""]
-        results.append(await run_processes(
-            "thin anchor bot (PTB → Rasa, no DB)", [(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})], standin,
-            args, questions, lambda: standin.calls["getUpdates"] > 0, 20_000))
+        if "thin" in runs:
+            results.append(await run_processes(
+                "thin anchor bot (PTB → Rasa, no DB)", [(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})], standin,
+                args, questions, lambda: standin.calls["getUpdates"] > 0, 20_000))
         standin.calls.clear()
 
         bot = [sys.executable, "-m", "bot"]
-        await reset_database(args.database_url)
-        results.append(await run_processes(
-            "bot, polling, 1 process, PostgreSQL", [(bot, bot_env(args, base_url, args.database_url, args.rasa_url))],
-            standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 30_000))
+        if "polling" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, polling, 1 process, PostgreSQL", [(bot, bot_env(args, base_url, args.database_url, args.rasa_url))],
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 30_000))
         standin.calls.clear()
 
-        await reset_database(args.database_url)
         ports = [free_port(), free_port()]
         commands = [(bot, bot_env(args, base_url, args.database_url, args.rasa_url, REPLICA_ID=f"r{n}",
                                   WEBHOOK_URL=f"http://127.0.0.1:{p}/telegram", WEBHOOK_SECRET=SECRET,
@@ -213,29 +217,32 @@ async def main(args: argparse.Namespace) -> None:
                 return all(httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200 for p in ports)
             except httpx.HTTPError:
                 return False
-        results.append(await run_processes(
-            "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 40_000,
-            targets=[f"http://127.0.0.1:{p}/telegram" for p in ports]))
+        if "webhook" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 40_000,
+                targets=[f"http://127.0.0.1:{p}/telegram" for p in ports]))
         standin.calls.clear()
 
-        await reset_database(args.database_url)
-        results.append(await run_processes(
-            "bot, polling, NLU down (lexical matcher)",
-            [(bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9"))],
-            standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 50_000))
+        if "down" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, polling, NLU down (lexical matcher)",
+                [(bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9"))],
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 50_000))
     finally:
         server.should_exit = True
         await serving
         await standin.aclose()
 
-    anchor = results[1]
+    anchor = next((figures for figures in results if figures.name.startswith("thin")), None)
     print(f"\n{args.applicants} applicants × {args.questions} questions, Telegram limits "
           f"{'enforced' if args.telegram_limits else 'off'}, bot rate limiter {'on' if args.rate_limiter else 'off'}; "
           f"429 answered by the stand-in: {standin.too_many}\n")
     print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | RSS MB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for figures in results:
-        print(figures.row(anchor if figures is not results[0] else None))
+        print(figures.row(None if figures.name.startswith("Rasa") else anchor))
     invitations = PROJECT / "scripts" / "bench_invitations.py"
     if invitations.exists():
         print("\nInvitations (scripts/bench_invitations.py):", flush=True)
@@ -251,6 +258,8 @@ if __name__ == "__main__":
     parser.add_argument("--applicants", type=int, default=50)
     parser.add_argument("--questions", type=int, default=4)
     parser.add_argument("--telegram-limits", action="store_true", help="stand-in answers 429 above Telegram's limits")
+    parser.add_argument("--runs", default="rasa,thin,polling,webhook,down",
+                        help="which runs, comma-separated (ratios need thin)")
     parser.add_argument("--rate-limiter", action="store_true", help="keep the bot's in-process AIORateLimiter on")
     arguments = parser.parse_args()
     if not arguments.database_url.startswith("postgresql"):

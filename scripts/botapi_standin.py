@@ -16,6 +16,7 @@ import itertools
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 from starlette.applications import Starlette
@@ -77,11 +78,8 @@ class StandIn:
         if request.headers.get("content-type", "").startswith("application/json"):
             body = await request.body()
             return json.loads(body) if body else {}
-        form = await request.form()
-        params: dict[str, Any] = {}
-        for key, value in form.items():
-            params[key] = value if not isinstance(value, str) else value
-        return params
+        body = (await request.body()).decode()  # PTB posts url-encoded forms (multipart only with files)
+        return {key: values[0] for key, values in parse_qs(body).items()}
 
     async def _handle(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
