@@ -168,3 +168,17 @@ async def test_health_readiness_and_metrics(webhook, services):
     assert 'bot_updates_received_total{source="webhook"} 1.0' in metrics
     assert "bot_update_seconds_count 1.0" in metrics
     assert "bot_updates_in_flight 0.0" in metrics
+
+
+async def test_replicas_starting_together_migrate_one_after_the_other(database_url):
+    """Two processes' migrations at once (two replicas started together) must not collide on PostgreSQL."""
+    import asyncio as aio
+
+    from bot.db.database import create_engine, migrate
+
+    engines = [create_engine(database_url), create_engine(database_url)]
+    try:
+        await aio.gather(*(migrate(engine) for engine in engines))
+    finally:
+        for engine in engines:
+            await engine.dispose()
