@@ -54,7 +54,8 @@ def _regenerate() -> None:  # pragma: no cover - a maintenance tool, needs spaCy
 
     for language in ("lv", "en", "ru"):
         words = sorted({fold(word) for word in spacy.blank(language).Defaults.stop_words})
-        header = f"# spaCy {spacy.__version__} stop words for '{language}' (MIT licence), folded; regenerate: see knowledge/tokens.py\n"
+        version = getattr(spacy, "__version__", "?")
+        header = f"# spaCy {version} stop words for '{language}' (MIT licence), folded; regenerate: see knowledge/tokens.py\n"
         (STOP_WORDS_DIR / f"{language}.txt").write_text(header + "\n".join(words) + "\n", encoding="utf-8")
 
 

@@ -182,3 +182,12 @@ async def test_replicas_starting_together_migrate_one_after_the_other(database_u
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_stored_update_names_its_user_until_processed_and_forget_removes_it(services):
+    await services.inbox.store([message(50, "kads bija programmas budzets?", user_id=777)])
+    async with services.uow() as uow:
+        assert (await uow.personal_data.collect(777)).pending_updates == 1
+        assert (await uow.personal_data.forget(777))["update_inbox"] == 1
+        await uow.commit()
+    assert await services.inbox.unfinished() == []
