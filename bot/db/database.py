@@ -58,8 +58,11 @@ MIGRATION_LOCK = 0x436F6865  # any constant: the PostgreSQL advisory lock key of
 
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent; safe at every start). On PostgreSQL an advisory lock
-    makes replicas that start together migrate one after the other (the second finds nothing to do)."""
+    makes replicas that start together migrate one after the other (the second finds nothing to do); on SQLite a
+    write lock taken up front does the same for processes sharing one file."""
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
         await connection.run_sync(_upgrade)
