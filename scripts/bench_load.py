@@ -51,13 +51,14 @@ class Figures:
     done: int
     failed: int
     rss_mb: list[float]
+    too_many: int = 0  # 429 answers of the stand-in during this run
 
     def row(self, anchor: Figures | None) -> str:
         ratio = (f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
                  if anchor and anchor is not self else "— | —")
         rss = " + ".join(f"{value:.0f}" for value in self.rss_mb) or "—"
         return (f"| {self.name} | {self.p50 * 1000:.0f} | {self.p95 * 1000:.0f} | {self.throughput:.1f} | "
-                f"{ratio} | {self.done}/{self.done + self.failed} | {rss} |")
+                f"{ratio} | {self.done}/{self.done + self.failed} | {self.too_many} | {rss} |")
 
 
 def free_port() -> int:
@@ -151,7 +152,9 @@ async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str
         await until(ready, processes)
         standin.webhook_targets = targets or []
         await drive(name + " warm-up", via(standin), 4, 1, questions, first_chat - 100)
+        before = standin.too_many
         figures = await drive(name, via(standin), args.applicants, args.questions, questions, first_chat)
+        figures.too_many = standin.too_many - before
         figures.rss_mb = [rss_mb(process.pid) for process in processes]
         return figures
     finally:
@@ -239,8 +242,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"\n{args.applicants} applicants × {args.questions} questions, Telegram limits "
           f"{'enforced' if args.telegram_limits else 'off'}, bot rate limiter {'on' if args.rate_limiter else 'off'}; "
           f"429 answered by the stand-in: {standin.too_many}\n")
-    print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | RSS MB |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | 429s | RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for figures in results:
         print(figures.row(None if figures.name.startswith("Rasa") else anchor))
     invitations = PROJECT / "scripts" / "bench_invitations.py"
