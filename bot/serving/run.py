@@ -6,8 +6,10 @@ loop that uses them). SIGINT/SIGTERM stop intake first, then the application, th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from typing import Any
 
 from telegram import Update
@@ -56,7 +58,15 @@ async def serve_webhook(settings: Settings) -> None:
     secret = settings.webhook_secret.get_secret_value()
     services = await build_services(settings)
     application = build_application(settings, services)
-    server = uvicorn.Server(uvicorn.Config(
+    class Server(uvicorn.Server):
+        """uvicorn re-raises a captured SIGTERM after serving, which would kill the process before the application
+        and the database are closed: here the signals set `stop`, and `stop` ends the server."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    server = Server(uvicorn.Config(
         create_app(application, services, webhook_path(settings.webhook_url), secret),
         host=settings.webhook_listen_host, port=settings.webhook_listen_port, log_level="warning",
         lifespan="off",
@@ -71,16 +81,24 @@ async def serve_webhook(settings: Settings) -> None:
             await application.start()
             await recover(application, services.inbox)
             recovery = asyncio.create_task(_recover_periodically(application, services))
+            stop = _stop_event()
+            stopper = asyncio.create_task(_exit_on(stop, server))
             log.info("serving Telegram by webhook on %s:%s (replica %s)", settings.webhook_listen_host,
                      settings.webhook_listen_port, settings.replica_id)
             try:
-                await server.serve()  # uvicorn handles SIGINT/SIGTERM itself
+                await server.serve()
             finally:
                 recovery.cancel()
+                stopper.cancel()
             log.info("stopping")
             await application.stop()
     finally:
         await close_services(services)
+
+
+async def _exit_on(stop: asyncio.Event, server: Any) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
 async def _recover_periodically(application: Any, services: Any) -> None:

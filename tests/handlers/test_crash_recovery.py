@@ -1,4 +1,5 @@
-"""SIGKILL right after intake loses nothing; the update Telegram then delivers again is answered once.
+"""The real bot process: SIGKILL right after intake loses nothing, and the update Telegram then delivers again is
+answered once (polling); webhook mode end to end.
 
 The real `python -m bot` process polls a local fake Bot API. The fake NLU server holds the first process's
 parse request, so the process is killed while the question is stored but not yet processed (no effect
@@ -84,11 +85,11 @@ class QuietServer(ThreadingHTTPServer):
         return
 
 
-def start_bot(tmp_path: Path, port: int) -> subprocess.Popen:
+def start_bot(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot", "NLU_URL": f"http://127.0.0.1:{port}",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "ADMIN_IDS": "", "REPLICA_ID": "replica-a",
-           "PYTHONPATH": str(PROJECT)}  # this checkout, whatever the venv was installed from
+           "PYTHONPATH": str(PROJECT), **extra}  # PYTHONPATH: this checkout, whatever the venv was installed from
     return subprocess.Popen([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -140,3 +141,52 @@ def test_sigkill_after_intake_loses_nothing_and_the_redelivery_is_answered_once(
     with sqlite3.connect(tmp_path / "bot.db") as db:
         assert db.execute("SELECT count(*) FROM questions").fetchone() == (1,)
         assert db.execute("SELECT processed_at IS NOT NULL FROM update_inbox").fetchall() == [(1,)]
+
+
+def test_webhook_process_serves_updates_once_and_stops_cleanly(tmp_path):
+    """The real `python -m bot` in webhook mode (WEBHOOK_URL): setWebhook with the secret, an update POSTed twice
+    is answered once, /readyz answers, SIGTERM stops it cleanly."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    Fake.calls, Fake.deliver, Fake.nlu_requests, Fake.nlu_hangs, Fake.offsets = [], [], 0, False, []
+    server = QuietServer(("127.0.0.1", 0), Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "s3cret",
+           "WEBHOOK_LISTEN_HOST": "127.0.0.1", "WEBHOOK_LISTEN_PORT": str(port)}
+    process = start_bot(tmp_path, server.server_port, **env)
+
+    def post(secret: str) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/hook", data=json.dumps(QUESTION).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": secret})
+        try:
+            return urllib.request.urlopen(request, timeout=10).status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def ready() -> bool:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(ready, process)
+        [(_, webhook)] = [call for call in Fake.calls if call[0] == "setWebhook"]
+        assert webhook["url"] == "https://bot.example.org/hook" and webhook["secret_token"] == "s3cret"
+        assert post("wrong") == 403
+        assert post("s3cret") == 200
+        wait_for(lambda: len(answers()) == 1, process)
+        assert post("s3cret") == 200  # delivered again: accepted, not answered again
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+        server.shutdown()
+    assert process.returncode == 0, output
+    assert len(answers()) == 1
