@@ -249,8 +249,8 @@ async def main(args: argparse.Namespace) -> None:
     invitations = PROJECT / "scripts" / "bench_invitations.py"
     if invitations.exists():
         print("\nInvitations (scripts/bench_invitations.py):", flush=True)
-        subprocess.run([sys.executable, "-m", "scripts.bench_invitations", "--database-url", args.database_url],
-                       cwd=PROJECT, check=False)
+        subprocess.run([sys.executable, "-m", "scripts.bench_invitations"], cwd=PROJECT, check=False,
+                       env={**os.environ, "BENCH_DATABASE_URL": args.database_url, "PYTHONPATH": str(PROJECT)})
 
 
 if __name__ == "__main__":
