@@ -84,3 +84,21 @@ async def test_at_most_three_open_requests_to_staff(harness):
     async with harness.services.uow() as uow:
         requests = (await uow.session.execute(select(func.count()).select_from(HandoffRequest))).scalar_one()
     assert requests == 3
+
+
+async def test_a_question_typed_for_staff_is_refused_beyond_three_open_requests(harness):
+    from tests.fakes import FakeNlu
+
+    harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
+    async with harness.services.uow() as uow:
+        await uow.users.touch(5001, "lv")
+        for number in range(3):
+            uow.handoffs.add(HandoffRequest(user_id=5001, chat_id=5001, text=f"q{number}", language="lv"))
+        await uow.commit()
+    await harness.say("gribu runāt ar cilvēku")
+    await harness.say("Vai varam pieteikt projektu kopā ar skolu?")
+    assert harness.last_text() == harness.services.texts("lv", "limits.handoffs")
+    async with harness.services.uow() as uow:
+        requests = (await uow.session.execute(select(func.count()).select_from(HandoffRequest))).scalar_one()
+        user = await uow.users.get(5001)
+    assert requests == 3 and user.awaiting is None  # the next message is a question for the bot again
