@@ -102,3 +102,20 @@ async def test_a_question_typed_for_staff_is_refused_beyond_three_open_requests(
         requests = (await uow.session.execute(select(func.count()).select_from(HandoffRequest))).scalar_one()
         user = await uow.users.get(5001)
     assert requests == 3 and user.awaiting is None  # the next message is a question for the bot again
+
+
+async def test_no_database_connection_is_held_while_the_nlu_classifies(harness):
+    """64 questions waiting for Rasa must not pin 64 pooled connections: classify with no transaction open."""
+    from bot.nlu_client import IntentScore, NluResult
+
+    pool = harness.services.engine.sync_engine.pool
+    held: list[int] = []
+
+    class WatchingNlu:
+        async def parse(self, text: str) -> NluResult:
+            held.append(pool.checkedout())
+            return NluResult((IntentScore("fact_budget", 0.9),))
+
+    harness.services.qa._nlu = WatchingNlu()
+    await harness.say("kads bija programmas budzets?")
+    assert held == [0]
