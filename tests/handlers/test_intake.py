@@ -191,3 +191,19 @@ async def test_a_stored_update_names_its_user_until_processed_and_forget_removes
         assert (await uow.personal_data.forget(777))["update_inbox"] == 1
         await uow.commit()
     assert await services.inbox.unfinished() == []
+
+
+async def test_readiness_fails_when_the_database_does_not_answer(settings, services):
+    import dataclasses
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    broken = create_async_engine("postgresql+asyncpg://user:pw@127.0.0.1:1/db")
+    app = create_app(None, dataclasses.replace(services, engine=broken), "/telegram", SECRET)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
+            response = await client.get("/readyz")
+            assert (await client.get("/healthz")).status_code == 200  # alive, just not ready
+    finally:
+        await broken.dispose()
+    assert response.status_code == 503 and response.json()["database"].startswith("unavailable")
