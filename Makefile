@@ -7,13 +7,14 @@ VENV := .venv
 VENV_NLU := .venv-nlu
 PIP_FLAGS ?= --disable-pip-version-check -q
 
-.PHONY: help run console lint test test-fast test-postgres eval bench train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
+.PHONY: help run console lint test test-fast test-postgres eval bench bench-load train nlu-data nlu-server-start nlu-server-stop compare-pipelines setup clean
 
 help:
 	@echo "make run      set up both venvs, train the NLU if needed, start Rasa + the bot (console chat without a token)"
 	@echo "make test     set up, train if needed, run all tests (unit, handlers, Rasa end-to-end)"
 	@echo "make eval     NLU accuracy on the held-out set, Rasa vs lexical matcher"
 	@echo "make bench    latency and memory benchmarks"
+	@echo "make bench-load  50 concurrent applicants: polling, webhook with 2 replicas, thin-bot anchor, NLU down"
 	@echo "make test-fast  only the tests that need no Rasa (seconds)"
 	@echo "make lint     ruff and mypy (run by make test and make test-fast)"
 	@echo "make test-postgres  the fast tests on PostgreSQL (TEST_DATABASE_URL)"
@@ -63,6 +64,12 @@ eval: train
 
 bench: train
 	scripts/with-nlu-server.sh $(VENV)/bin/python -m scripts.bench
+
+# 50 concurrent applicants × 4 questions through a Bot API stand-in: Rasa alone, a thin PTB bot, the bot by polling
+# and in webhook mode with 2 replicas on PostgreSQL, and with the NLU down (docs/benchmarks.md).
+bench-load: train
+	BENCH_DATABASE_URL=$$(scripts/postgres-test-db.sh assistant_bench_load) \
+	  scripts/with-nlu-server.sh $(VENV)/bin/python -m scripts.bench_load
 
 compare-pipelines: setup
 	$(VENV)/bin/python -m nlu.compare

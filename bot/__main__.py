@@ -1,4 +1,5 @@
-"""Run the assistant: `python -m bot` (Telegram long polling when TELEGRAM_BOT_TOKEN is set, otherwise a
+"""Run the assistant: `python -m bot` (Telegram long polling when TELEGRAM_BOT_TOKEN is set — a webhook server
+when WEBHOOK_URL is set too —, otherwise a
 local console chat through the same handlers), `python -m bot --console` to force the console."""
 
 from __future__ import annotations
@@ -6,12 +7,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Update
 
 from bot.surveys.schema import SurveyDefinitionError
 from knowledge.loader import KnowledgeBaseError
@@ -20,6 +19,7 @@ from .app import build_application, build_services, close_services
 from .config import Settings
 from .console import ConsolePrinter, run_console
 from .offline import OfflineBotApi
+from .serving.run import serve_polling, serve_webhook
 
 log = logging.getLogger("bot")
 
@@ -46,32 +46,6 @@ async def _console(settings: Settings) -> None:
         await close_services(services)
 
 
-async def _serve(settings: Settings) -> None:
-    """Long polling, with services and application in one event loop (the database engine and the HTTP
-    client must live in the loop that uses them). SIGINT/SIGTERM stop polling, then everything closes."""
-    services = await build_services(settings)
-    application = build_application(settings, services)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        async with application:
-            if application.post_init:
-                await application.post_init(application)
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
-            await stop.wait()
-            log.info("stopping")
-            if application.updater is not None:
-                await application.updater.stop()
-            await application.stop()
-    finally:
-        await close_services(services)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     parser.add_argument("--console", action="store_true", help="local console chat even if a token is set")
@@ -87,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         if console:
             asyncio.run(_console(settings))
         else:
-            asyncio.run(_serve(settings))
+            asyncio.run(serve_webhook(settings) if settings.webhook_url else serve_polling(settings))
     except KeyboardInterrupt:
         pass
     except (KnowledgeBaseError, SurveyDefinitionError) as exc:

@@ -28,9 +28,12 @@ from knowledge.version import content_hash
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
 from .i18n import LANGUAGES, Translator
+from .metrics import Metrics
 from .nlu_client import RasaNluClient
 from .qa import QAService
 from .services import Services
+from .serving.processor import ChatOrderedProcessor
+from .serving.request import CountingRequest
 from .staff import STAFF_COMMANDS
 from .surveys.engine import SurveyEngine, respondent_secret
 from .surveys.schema import load_surveys
@@ -46,17 +49,21 @@ COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget
 async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
     kb = load_knowledge_base(settings.knowledge_dir)
     surveys = load_surveys(settings.surveys_dir)  # a broken survey file stops the start with file/question/field
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     await migrate(engine)
+    metrics = Metrics()
     nlu = (
         RasaNluClient(
             settings.nlu_url,
             settings.nlu_token.get_secret_value() if settings.nlu_token else None,
             timeout=settings.nlu_timeout,
+            observe=metrics.nlu_seconds.observe,
         )
         if use_nlu
         else None
     )
+    if nlu is not None:
+        metrics.watch_degraded(lambda: nlu.healthy is False)
     qa = QAService.from_settings(kb, nlu, LexicalMatcher(kb), LanguageDetector(kb), settings)
     services = Services(
         settings=settings,
@@ -68,6 +75,7 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
         engine=engine,
         surveys=surveys,
         knowledge_version=content_hash(settings.knowledge_dir),
+        metrics=metrics,
         survey_engine=SurveyEngine(
             surveys,
             respondent_secret(
@@ -138,9 +146,14 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(register_commands)
     )
+    processor = ChatOrderedProcessor(settings.max_concurrent_updates, services.inbox, services.metrics)
+    builder = builder.concurrent_updates(processor).updater(None)  # intake: bot.serving.polling / webhook
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if rate_limit:
+    else:
+        builder = builder.request(CountingRequest(services.metrics.too_many_requests.inc,
+                                                  connection_pool_size=settings.max_concurrent_updates + 8))
+    if rate_limit and settings.telegram_rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +73,36 @@ class Settings(BaseSettings):
     default_language: str = "lv"
     log_level: str = "INFO"
 
+    # Concurrency: updates of different chats run concurrently (at most this many in flight per process);
+    # updates of one chat run in order.
+    max_concurrent_updates: int = Field(default=64, ge=1, le=1024)
+    # Per-user flood limit (counted in the database): FLOOD_BURST questions within FLOOD_BURST /
+    # FLOOD_QUESTIONS_PER_SECOND seconds; at most MAX_OPEN_HANDOFFS open requests to staff.
+    flood_questions_per_second: float = Field(default=1.0, gt=0)
+    flood_burst: int = Field(default=5, ge=1)
+    max_open_handoffs: int = Field(default=3, ge=1)
+    # Database connections per process (PostgreSQL): pool + overflow.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    # Webhook mode: set WEBHOOK_URL (public https URL Telegram posts to) to serve an ASGI app instead of polling;
+    # WEBHOOK_SECRET is checked against X-Telegram-Bot-Api-Secret-Token. /healthz, /readyz, /metrics are served
+    # on the same host and port.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen_host: str = "0.0.0.0"
+    webhook_listen_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # Names this process among replicas (claims of stored updates); stable across restarts of the same
+    # replica (the container hostname by default).
+    replica_id: str = Field(default_factory=socket.gethostname)
+    # PTB's in-process limiter of outgoing calls; off only for benchmarks against a Bot API stand-in.
+    telegram_rate_limiter: bool = True
+
+    @field_validator("replica_id", mode="before")
+    @classmethod
+    def _empty_replica_is_hostname(cls, value: object) -> object:
+        return socket.gethostname() if isinstance(value, str) and not value.strip() else value
+
     @field_validator("admin_ids", "staff_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object, info: ValidationInfo) -> object:
@@ -84,6 +117,21 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _empty_url_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.webhook_url and not urlsplit(self.webhook_url).hostname:
+            raise ValueError(f"WEBHOOK_URL '{self.webhook_url}' has no host name (set BOT_DOMAIN for the webhook profile)")
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_URL is set but WEBHOOK_SECRET is not: set a random secret (1-256 of A-Z a-z 0-9 _ -)")
+        if self.webhook_secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.webhook_secret.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET may only contain A-Z a-z 0-9 _ - (1-256 characters), as Telegram requires")
+        return self
 
     @field_validator("staff_chat_id", mode="before")
     @classmethod

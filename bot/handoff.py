@@ -62,6 +62,7 @@ def retry_delay(attempts: int) -> timedelta:
 class RequestState(StrEnum):
     CREATED = "created"
     ALREADY = "already"  # an open request for this question exists
+    TOO_MANY = "too_many"  # the user already has the most open requests allowed
     STALE = "stale"  # not the user's question
 
 
@@ -106,7 +107,8 @@ def excerpt(text: str, limit: int) -> str:
 
 
 class Handoffs:
-    def __init__(self, uow: UnitOfWorkFactory, settings: Settings, texts: Translator) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, settings: Settings, texts: Translator, max_open: int = 3) -> None:
+        self._max_open = max_open
         self._uow = uow
         self._settings = settings
         self._texts = texts
@@ -119,6 +121,8 @@ class Handoffs:
                 return Requested(RequestState.STALE)
             if await uow.handoffs.open_for_question(question.id) is not None:
                 return Requested(RequestState.ALREADY, question.language)
+            if await uow.handoffs.open_count(user_id) >= self._max_open:
+                return Requested(RequestState.TOO_MANY, question.language)
             request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=question.user_id,
                                                       chat_id=question.chat_id, text=question.text,
                                                       language=question.language))

@@ -50,7 +50,9 @@ class RasaNluClient:
         cooldown: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observe: Callable[[float], None] | None = None,
     ) -> None:
+        self._observe = observe  # parse latency (seconds) for the metrics
         self._url = url.rstrip("/")
         self._token = token
         self._timeout = timeout
@@ -70,6 +72,7 @@ class RasaNluClient:
     async def parse(self, text: str) -> NluResult:
         if self._clock() < self._down_until:
             raise NluUnavailable("cooling down after a failure")
+        started = time.perf_counter()
         try:
             response = await self._client.post(
                 f"{self._url}/model/parse", json={"text": text[:MAX_TEXT_FOR_NLU]}, params=self._params()
@@ -79,6 +82,9 @@ class RasaNluClient:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             self._mark_down(exc)
             raise NluUnavailable(str(exc) or type(exc).__name__) from exc
+        finally:
+            if self._observe is not None:
+                self._observe(time.perf_counter() - started)
         if self._healthy is not True:
             log.info("NLU server at %s answers: using Rasa", self._url)
         self._healthy = True

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
@@ -17,13 +18,27 @@ from knowledge.schema import Entry
 from .accounts import preferred_language
 from .db.models import HandoffRequest, Question
 from .followup import Context, answer_in_context
-from .qa import QAProvider, QAResult
+from .qa import QAProvider, QAResult, QAService
 from .uow import UnitOfWork, UnitOfWorkFactory
 from .vocabulary import Awaiting, Engine, QuestionOutcome
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_TEXT = 4096
+
+
+class Limit(StrEnum):
+    QUESTIONS = "questions"  # more than `burst` questions within burst / per_second seconds
+    HANDOFFS = "handoffs"  # already `open_handoffs` open requests to staff
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    """Per user, counted from the database (so every replica sees the same counts)."""
+
+    per_second: float = 1.0
+    burst: int = 5
+    open_handoffs: int = 3
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,7 @@ class Asked:
     language: str
     result: QAResult | None = None
     handoff_id: int | None = None
+    limited: Limit | None = None  # refused by a flood limit: nothing recorded
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,10 @@ class Owned:
 
 class Questions:
     def __init__(
-        self, uow: UnitOfWorkFactory, qa: QAProvider, default_language: str, followup_minutes: float = 10.0
+        self, uow: UnitOfWorkFactory, qa: QAProvider, default_language: str, followup_minutes: float = 10.0,
+        limits: FloodLimits | None = None,
     ) -> None:
+        self._limits = limits or FloodLimits()
         self._uow = uow
         self._qa = qa
         self._default_language = default_language
@@ -58,30 +76,24 @@ class Questions:
     async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
         """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
         answer when that is recent) — or, after the user asked for a person, the question for staff (recorded
-        as a hand-off request). The question is classified *between* two short units of work, so no database
-        connection waits for the NLU. The question is answered from one knowledge base to the end, even when
-        staff's teaching reloads it meanwhile."""
+        as a hand-off request). Read (no write), classify with no transaction open, then one short write — so
+        no database connection waits for the NLU. Too many questions too fast, or too many open requests to
+        staff: `limited` says which, nothing is recorded. The question is answered from one knowledge base to the
+        end, even when staff's teaching reloads it meanwhile."""
         qa = self._qa()
         text = text.strip()[:MAX_STORED_TEXT]
         async with self._uow() as uow:
-            user = await uow.users.touch(user_id, telegram_code)
+            user = await uow.users.get(user_id)
             fallback = preferred_language(user, telegram_code, self._default_language)
-            if user.awaiting == Awaiting.HANDOFF:
-                language = qa.language_of(text, fallback)
-                question = uow.questions.add(
-                    Question(user_id=user_id, chat_id=chat_id, text=text, language=language, intent=None,
-                             confidence=0.0, engine=Engine.NONE, outcome=QuestionOutcome.HANDOFF)
-                )
-                await uow.flush()
-                request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user_id, chat_id=chat_id,
-                                                          text=text, language=language))
-                user.awaiting = None
-                await uow.commit()
-                return Asked(question.id, language, handoff_id=request.id)
+            since = datetime.now(UTC) - timedelta(seconds=self._limits.burst / self._limits.per_second)
+            if await uow.questions.count_since(user_id, since) >= self._limits.burst:
+                return Asked(0, fallback, limited=Limit.QUESTIONS)
+            if user is not None and user.awaiting == Awaiting.HANDOFF:
+                return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
             context = await self._context(uow, user_id, qa.kb)
-            await uow.commit()
         result = await answer_in_context(qa, text, fallback, context)
         async with self._uow() as uow:
+            user = await uow.users.touch(user_id, telegram_code)
             question = uow.questions.add(
                 Question(
                     user_id=user_id,
@@ -97,13 +109,32 @@ class Questions:
             )
             await uow.flush()
             if result.kind == "meta" and result.intent == "human_handoff":
-                waiting = await uow.users.get(user_id)  # touched in the first unit of work
-                if waiting is not None:
-                    waiting.awaiting = Awaiting.HANDOFF
+                user.awaiting = Awaiting.HANDOFF
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)
         return Asked(question.id, result.language, result=result)
+
+    async def _for_staff(
+        self, uow: UnitOfWork, qa: QAService, user_id: int, chat_id: int, text: str, telegram_code: str | None,
+        fallback: str,
+    ) -> Asked:
+        """The question after "talk to a person": a hand-off request — unless the user has too many open."""
+        user = await uow.users.touch(user_id, telegram_code)
+        user.awaiting = None
+        language = qa.language_of(text, fallback)
+        if await uow.handoffs.open_count(user_id) >= self._limits.open_handoffs:
+            await uow.commit()
+            return Asked(0, language, limited=Limit.HANDOFFS)
+        question = uow.questions.add(
+            Question(user_id=user_id, chat_id=chat_id, text=text, language=language, intent=None,
+                     confidence=0.0, engine=Engine.NONE, outcome=QuestionOutcome.HANDOFF)
+        )
+        await uow.flush()
+        request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user_id, chat_id=chat_id,
+                                                  text=text, language=language))
+        await uow.commit()
+        return Asked(question.id, language, handoff_id=request.id)
 
     async def _context(self, uow: UnitOfWork, user_id: int, kb: KnowledgeBase) -> Context | None:
         """The user's last answer, if recent enough for a follow-up to lean on."""

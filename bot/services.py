@@ -18,10 +18,12 @@ from .accounts import Accounts
 from .config import Settings
 from .handoff import Handoffs
 from .i18n import Translator
+from .intake import Inbox
+from .metrics import Metrics
 from .nlu_client import RasaNluClient
 from .privacy import Privacy
 from .qa import QAService
-from .questions import Questions
+from .questions import FloodLimits, Questions
 from .staff.service import StaffService
 from .surveys.engine import SurveyEngine
 from .surveys.reminders import Reminders
@@ -43,6 +45,7 @@ class Services:
     engine: AsyncEngine | None = None
     surveys: dict[str, Survey] = field(default_factory=dict)  # loaded survey definitions, by id
     knowledge_version: str = ""  # knowledge.version.content_hash of the knowledge base `kb` was loaded from
+    metrics: Metrics = field(default_factory=Metrics)
 
     def install_knowledge(self, qa: QAService, version: str) -> None:
         """Swap in a reloaded knowledge base (`bot.teaching`): both fields in one step, with no await between,
@@ -63,11 +66,18 @@ class Services:
 
     @cached_property
     def questions(self) -> Questions:
-        return Questions(self.uow, self.current_qa, self.settings.default_language, self.settings.followup_minutes)
+        limits = FloodLimits(self.settings.flood_questions_per_second, self.settings.flood_burst,
+                             self.settings.max_open_handoffs)
+        return Questions(self.uow, self.current_qa, self.settings.default_language, self.settings.followup_minutes,
+                         limits)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self.uow, self.settings.replica_id)
 
     @cached_property
     def handoffs(self) -> Handoffs:
-        return Handoffs(self.uow, self.settings, self.texts)
+        return Handoffs(self.uow, self.settings, self.texts, self.settings.max_open_handoffs)
 
     @cached_property
     def survey_service(self) -> SurveyService:

@@ -18,6 +18,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .db.inbox import PROCESSING, InboxRepository
 from .db.personal_data import PersonalDataRepository
 from .db.repositories import HandoffRepository, QuestionRepository, RatingRepository, UserRepository
 from .staff.audit import AuditRepository
@@ -35,6 +36,7 @@ class UnitOfWork:
     staff: StaffRepository  # staff review queries
     handoff_deliveries: HandoffDeliveryRepository
     personal_data: PersonalDataRepository  # /mydata, /forget
+    inbox: InboxRepository  # received Telegram updates (bot.intake)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.staff = StaffRepository(session)
         self.handoff_deliveries = HandoffDeliveryRepository(session)
         self.personal_data = PersonalDataRepository(session)
+        self.inbox = InboxRepository(session)
         return self
 
     async def __aexit__(
@@ -70,6 +73,14 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        """Commit — and, while a Telegram update is being processed, record it as processed in the same
+        transaction, so its effects and "done" land together (bot/db/inbox.py)."""
+        processing = PROCESSING.get()
+        if processing is not None and not processing.recorded:
+            await self.inbox.mark_processed(processing.update_id)
+            await self.session.commit()
+            processing.recorded = True
+            return
         await self.session.commit()
 
     async def rollback(self) -> None:

@@ -30,6 +30,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     svc = services(context)
     asked = await svc.questions.ask(user_id(update), message.chat_id, message.text, telegram_code(update))
+    if asked.limited is not None:  # too fast, or too many open requests to staff: say so, politely
+        svc.metrics.limited.labels(asked.limited.value).inc()
+        await send_html(update, context, [svc.texts(asked.language, f"limits.{asked.limited.value}")])
+        return
     if asked.result is None:  # a question for staff
         assert asked.handoff_id is not None
         await notify_staff(update, context, asked.handoff_id)
@@ -126,6 +130,11 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
         return
     if requested.state == "already":
         await query.answer(svc.texts(requested.language, "handoff.already"))
+        return
+    if requested.state == "too_many":
+        svc.metrics.limited.labels("handoffs").inc()
+        await query.answer()
+        await send_html(update, context, [svc.texts(requested.language, "limits.handoffs")])
         return
     await query.answer()
     await query.edit_message_reply_markup(None)

@@ -2,7 +2,7 @@
 
 Cyrillic means Russian (the programme's languages are lv, en, ru). Latin text is Latvian when it has
 Latvian diacritics; otherwise we vote with vocabularies: words that appear only in the Latvian or only in
-the English example questions of the knowledge base, plus spaCy's stop-word lists. Latvian typed without
+the English example questions of the knowledge base, plus spaCy's stop-word lists (copied, knowledge/tokens.py). Latvian typed without
 diacritics ("kads bija budzets") is recognised by its folded words. A message without evidence
 ("ok", "2016?") returns None, and the caller falls back to the user's chosen or Telegram language.
 """
@@ -12,16 +12,8 @@ from __future__ import annotations
 from collections import Counter
 
 from .loader import KnowledgeBase
-from .text import fold, has_latvian_diacritics, script_of, words
-
-
-def _spacy_stop_words(language: str) -> set[str]:
-    try:
-        import spacy  # local import: spaCy is heavy and only needed here and in the matcher
-
-        return {fold(word) for word in spacy.blank(language).Defaults.stop_words}
-    except Exception:  # pragma: no cover - spaCy missing or broken: the KB vocabulary still works
-        return set()
+from .text import has_latvian_diacritics, script_of, words
+from .tokens import stop_words
 
 
 class LanguageDetector:
@@ -31,8 +23,8 @@ class LanguageDetector:
             for language, text in kb.examples(intent):
                 if language in counts:
                     counts[language].update(set(words(text)))
-        lv_vocab = set(counts["lv"]) | _spacy_stop_words("lv")
-        en_vocab = set(counts["en"]) | _spacy_stop_words("en")
+        lv_vocab = set(counts["lv"]) | set(stop_words("lv"))
+        en_vocab = set(counts["en"]) | set(stop_words("en"))
         # Words both languages use (numbers, "programma"/"programme" share no form, but "eu", "lv" do)
         # carry no evidence.
         shared = lv_vocab & en_vocab

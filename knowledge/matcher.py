@@ -1,7 +1,7 @@
 """In-process lexical matcher over the knowledge base: the bot's answer engine when Rasa is down.
 
 It needs no model and starts in well under a second, so the assistant never goes silent. Method:
-spaCy's rule-based tokenizers (lv for Latin script, ru for Cyrillic) → folded tokens (lower case, no
+word tokens as spaCy's blank tokenizers cut them (knowledge/tokens.py, without loading spaCy) → folded (lower case, no
 diacritics) → stop words of lv/en/ru dropped → features = the token's 5-letter prefix (a crude stemmer
 that copes with Latvian and Russian endings: "budžets", "budžetu", "budzeta" share "budze") plus
 character 4-grams (typos) → TF-IDF → cosine similarity to every example question. An intent scores the
@@ -13,11 +13,10 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
 
 from .loader import KnowledgeBase
-from .text import fold, script_of
+from .tokens import stop_words
+from .tokens import tokens as word_tokens
 
 STEM_LENGTH = 5
 CHAR_NGRAM = 4
@@ -30,31 +29,13 @@ class Candidate:
     score: float
 
 
-class _Tokenizers:
-    """spaCy blank tokenizers and stop words, loaded once (≈ 0.3 s)."""
-
-    @cached_property
-    def _nlp(self) -> dict[str, Any]:  # spaCy Language objects
-        import spacy
-
-        return {language: spacy.blank(language) for language in ("lv", "en", "ru")}
-
-    @cached_property
-    def stop_words(self) -> frozenset[str]:
-        return frozenset(fold(word) for nlp in self._nlp.values() for word in nlp.Defaults.stop_words)
-
-    def tokens(self, text: str) -> list[str]:
-        nlp = self._nlp["ru" if script_of(text) == "cyrillic" else "lv"]
-        return [fold(token.text) for token in nlp.tokenizer(text) if token.is_alpha or token.is_digit]
-
-
-_TOKENIZERS = _Tokenizers()
+_STOP_WORDS = stop_words("lv") | stop_words("en") | stop_words("ru")
 
 
 def features(text: str) -> Counter[str]:
     counts: Counter[str] = Counter()  # float weights (Counter is typed with int counts)
-    tokens = _TOKENIZERS.tokens(text)
-    content = [token for token in tokens if token not in _TOKENIZERS.stop_words] or tokens
+    tokens = word_tokens(text)
+    content = [token for token in tokens if token not in _STOP_WORDS] or tokens
     for token in content:
         counts["w:" + token[:STEM_LENGTH]] += 1.0  # type: ignore[assignment]
         padded = f" {token} "

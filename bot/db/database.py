@@ -6,21 +6,24 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys so that two bot
     processes can share one file without 'database is locked' errors, and secure_delete so that deleted personal
     data is overwritten with zeros instead of staying readable in free pages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+    else:  # concurrent updates: more than the default 5 + 10 connections, each held only for a short transaction
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -52,7 +55,16 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+MIGRATION_LOCK = 0x436F6865  # any constant: the PostgreSQL advisory lock key of "migrating"
+
+
 async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration (idempotent; safe at every start)."""
+    """Bring the schema to the newest migration (idempotent; safe at every start). On PostgreSQL an advisory lock
+    makes replicas that start together migrate one after the other (the second finds nothing to do); on SQLite a
+    write lock taken up front does the same for processes sharing one file."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
         await connection.run_sync(_upgrade)

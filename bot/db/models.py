@@ -255,3 +255,25 @@ class HandoffDelivery(Base):
     staff_chat_id: Mapped[int] = mapped_column(BigInteger)
     staff_message_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Durable intake -----------------------------------------------------------------------------------------
+
+
+class InboxUpdate(Base):
+    """A Telegram update as received, stored before it is confirmed to Telegram (polling: before the next
+    getUpdates offset; webhook: before the HTTP 200). The primary key makes a redelivered update a no-op.
+
+    While unprocessed, `payload` holds the update's JSON and `user_id` whose it is; once processed both are
+    cleared — the row then names nobody and only remembers that `update_id` was handled (kept a few days,
+    longer than Telegram redelivers)."""
+
+    __tablename__ = "update_inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # the replica processing it
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,7 +1,8 @@
 """Personal data in the database: everything that names a user, collected (/mydata) or deleted (/forget).
 
 What `forget` does (the consent texts in bot/locales/*/surveys.yaml say exactly this):
-- deletes the user's row, every question they asked, ratings, requests to staff and where those were posted;
+- deletes the user's row, every question they asked, ratings, requests to staff and where those were posted, and
+  received messages not processed yet (a processed update keeps only its id, naming nobody);
 - deletes every survey response stored under their Telegram id (with all its answers), and any unfinished or
   cancelled response of theirs, anonymous ones included, plus pending reminders to their chat;
 - deletes their "already answered" markers (survey_completions), so they may answer those surveys again;
@@ -31,6 +32,7 @@ from .models import (
     Base,
     HandoffDelivery,
     HandoffRequest,
+    InboxUpdate,
     Question,
     Rating,
     SurveyAnswer,
@@ -51,6 +53,7 @@ class UserData:
     ratings_up: int = 0
     ratings_down: int = 0
     handoffs: list[HandoffRequest] = field(default_factory=list)
+    pending_updates: int = 0  # received messages not processed yet (seconds, normally)
     survey_responses: list[tuple[SurveyResponse, list[SurveyAnswer]]] = field(default_factory=list)
     # Held under the user's respondent keys rather than their id: unfinished anonymous responses, and the
     # "already answered" markers of surveys answered once.
@@ -109,6 +112,8 @@ class PersonalDataRepository:
         counts["handoff_requests"] = await self._delete(HandoffRequest, HandoffRequest.user_id == user_id)
         counts["questions"] = await self._delete(Question, Question.user_id == user_id)
         counts["users"] = await self._delete(User, User.id == user_id)
+        # Received updates not processed yet hold the message (processed ones name nobody: bot/db/inbox.py).
+        counts["update_inbox"] = await self._delete(InboxUpdate, InboxUpdate.user_id == user_id)
         return counts
 
     async def purge_before(self, cutoff: datetime) -> dict[str, int]:
@@ -174,6 +179,8 @@ class PersonalDataRepository:
                 data.ratings_up += number
             else:
                 data.ratings_down += number
+        data.pending_updates = (await session.execute(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.user_id == user_id))).scalar_one()
         data.handoffs = list(
             (
                 await session.execute(

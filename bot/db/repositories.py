@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus
@@ -47,6 +47,12 @@ class QuestionRepository:
 
     async def get(self, question_id: int) -> Question | None:
         return await self._session.get(Question, question_id)
+
+    async def count_since(self, user_id: int, since: datetime) -> int:
+        """How many questions the user asked since `since` (the flood limit)."""
+        return (await self._session.execute(
+            select(func.count()).select_from(Question).where(Question.user_id == user_id, Question.created_at >= since)
+        )).scalar_one()
 
     async def last_answered(self, user_id: int) -> Question | None:
         """The user's latest question that was answered with an entry (the context of a follow-up)."""
@@ -88,6 +94,12 @@ class HandoffRepository:
 
     async def get(self, request_id: int) -> HandoffRequest | None:
         return await self._session.get(HandoffRequest, request_id)
+
+    async def open_count(self, user_id: int) -> int:
+        return (await self._session.execute(
+            select(func.count()).select_from(HandoffRequest)
+            .where(HandoffRequest.user_id == user_id, HandoffRequest.status == HandoffStatus.OPEN)
+        )).scalar_one()
 
     async def open_for_question(self, question_id: int) -> HandoffRequest | None:
         result = await self._session.execute(

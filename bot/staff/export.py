@@ -216,7 +216,7 @@ async def export_survey(
         if current is not None:
             writer.write(_row(survey, current, answers, labels))
             rows += 1
-        writer.close(survey, labels)
+        await asyncio.to_thread(writer.close, survey, labels)  # saving a workbook is CPU work: off the event loop
     except BaseException:
         writer.abort()
         path.unlink(missing_ok=True)

@@ -46,6 +46,11 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lan
     )
 
 
+async def _edit_quietly(status: Message, text: str) -> None:
+    with contextlib.suppress(BadRequest):  # e.g. "message is not modified": progress is best effort
+        await status.edit_text(text)
+
+
 async def _export_and_send(
     update: Update, context: ContextTypes.DEFAULT_TYPE, survey: Survey, fmt: str, language: str, status: Message
 ) -> None:
@@ -59,8 +64,8 @@ async def _export_and_send(
             return
         last_edit = time.monotonic()
         text = svc.texts(language, "staff.export.progress", title=title, format=fmt.upper(), done=done, total=total)
-        with contextlib.suppress(BadRequest):  # e.g. "message is not modified": progress is best effort
-            await status.edit_text(text)
+        # Called while the export's transaction is open: the edit runs in a task of its own, not awaited here.
+        context.application.create_task(_edit_quietly(status, text), update=update)
 
     labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"),
                          svc.texts(language, "staff.value_unsure"))

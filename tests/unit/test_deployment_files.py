@@ -18,13 +18,27 @@ def _compose() -> dict:
 
 
 def test_compose_has_database_nlu_and_bot_with_healthchecks():
-    services = _compose()["services"]
+    services = {name: service for name, service in _compose()["services"].items() if not service.get("profiles")}
     assert set(services) == {"postgres", "nlu", "bot"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), name
     depends = services["bot"]["depends_on"]
     # The bot works without the NLU (lexical matcher), so it only waits for the NLU container to start.
     assert depends == {"postgres": {"condition": "service_healthy"}, "nlu": {"condition": "service_started"}}
+
+
+def test_webhook_profile_runs_replicas_behind_a_tls_proxy_that_exposes_only_the_webhook():
+    services = _compose()["services"]
+    replica, caddy = services["bot-webhook"], services["caddy"]
+    assert replica["profiles"] == caddy["profiles"] == ["webhook"]
+    assert "BOT_REPLICAS" in str(replica["deploy"]["replicas"]) and "ports" not in replica
+    env = replica["environment"]
+    assert env["WEBHOOK_URL"].startswith("https://") and "WEBHOOK_SECRET" in env
+    assert env["DATABASE_URL"].startswith("postgresql+asyncpg://")  # shared state: PostgreSQL, never SQLite
+    assert replica["healthcheck"]["test"] and "/readyz" in str(replica["healthcheck"]["test"])
+    caddyfile = (PROJECT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
+    assert "bot-webhook 8080" in caddyfile and "respond 404" in caddyfile  # /metrics etc. are not public
+    assert any("Caddyfile" in volume for volume in caddy["volumes"])
 
 
 def test_bot_is_wired_to_postgres_and_the_nlu_service():

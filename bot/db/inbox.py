@@ -1,0 +1,110 @@
+"""The update inbox (durable intake, idempotent processing) — repository and the "update being processed" mark.
+
+`PROCESSING` holds the update the current task is processing (set by the update processor). A unit of work
+that commits while it is set records the update as processed *in the same transaction* as its effects
+(`bot.uow.UnitOfWork.commit`), so after a crash an update either left no effect and is processed again, or
+its effects and the mark landed together and it is not. Like every repository this never commits.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import InboxUpdate, utcnow
+
+
+@dataclass
+class Processing:
+    """The update the current task works on; `recorded` once a commit has marked it processed."""
+
+    update_id: int
+    recorded: bool = False
+
+
+PROCESSING: ContextVar[Processing | None] = ContextVar("processing_update", default=None)
+
+
+def user_of(payload: dict[str, Any]) -> int | None:
+    """Whose update this is (the `from` of whatever the update carries), for /forget of pending updates."""
+    for value in payload.values():
+        if isinstance(value, dict):
+            sender = value.get("from") or value.get("user")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return cast(int, sender["id"])
+    return None
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_new(self, payloads: list[dict[str, Any]], replica: str) -> list[int]:
+        """Insert the updates not seen before (claimed by `replica`); returns the ids that were new."""
+        if not payloads:
+            return []
+        ids = [int(payload["update_id"]) for payload in payloads]
+        now = utcnow()
+        new: list[int] = []
+        dialect = self._session.get_bind().dialect.name
+        for payload, update_id in zip(payloads, ids, strict=True):
+            if update_id in new:
+                continue
+            values = {"update_id": update_id, "payload": json.dumps(payload, ensure_ascii=False),
+                      "user_id": user_of(payload), "received_at": now, "claimed_by": replica, "claimed_at": now}
+            if dialect == "postgresql":
+                statement: Any = pg_insert(InboxUpdate).values(**values).on_conflict_do_nothing()
+            elif dialect == "sqlite":
+                statement = sqlite_insert(InboxUpdate).values(**values).on_conflict_do_nothing()
+            else:
+                statement = insert(InboxUpdate).values(**values)
+            result = cast(CursorResult[Any], await self._session.execute(statement))
+            if result.rowcount:  # 0: another replica stored it meanwhile
+                new.append(update_id)
+        return new
+
+    async def mark_processed(self, update_id: int) -> None:
+        """Processed: forget the payload and whose it was, keep the id (a redelivery is then ignored)."""
+        await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.processed_at.is_(None))
+            .values(processed_at=utcnow(), payload=None, user_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def claim_unfinished(self, replica: str, stale_before: datetime, limit: int) -> list[tuple[int, str]]:
+        """Stored but unprocessed updates this replica may take: its own (it restarted) and those whose claim
+        by another replica is older than `stale_before` (that replica died). Claimed one by one with a
+        conditional update, so two replicas never take the same update."""
+        takeable = and_(
+            InboxUpdate.processed_at.is_(None),
+            InboxUpdate.payload.is_not(None),
+            or_(InboxUpdate.claimed_by == replica, InboxUpdate.claimed_at.is_(None), InboxUpdate.claimed_at < stale_before),
+        )
+        rows = (await self._session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.payload).where(takeable).order_by(InboxUpdate.update_id).limit(limit)
+        )).all()
+        claimed: list[tuple[int, str]] = []
+        for update_id, payload in rows:
+            result = cast(CursorResult[Any], await self._session.execute(
+                update(InboxUpdate).where(InboxUpdate.update_id == update_id, takeable)
+                .values(claimed_by=replica, claimed_at=utcnow()).execution_options(synchronize_session=False)
+            ))
+            if result.rowcount and payload is not None:
+                claimed.append((update_id, payload))
+        return claimed
+
+    async def prune(self, processed_before: datetime) -> int:
+        result = await self._session.execute(
+            delete(InboxUpdate).where(InboxUpdate.processed_at < processed_before)
+            .execution_options(synchronize_session=False)
+        )
+        return cast(CursorResult[Any], result).rowcount or 0

@@ -1,0 +1,270 @@
+"""Load benchmark: `make bench-load` — N concurrent simulated applicants × Q questions through a Bot API stand-in.
+
+    python -m scripts.bench_load --rasa-url URL --token T --database-url postgresql+asyncpg://… [--applicants 50]
+        [--questions 4] [--telegram-limits]
+
+Runs, one after the other against the same Rasa server and stand-in (scripts/botapi_standin.py):
+1. the Rasa server alone (the applicants call /model/parse directly);
+2. the thin anchor bot (scripts/thin_bot.py: PTB, concurrent updates, straight to Rasa, no database);
+3. the bot by long polling (one process — one poller per token — on PostgreSQL);
+4. the bot in webhook mode, 2 replicas on the same PostgreSQL (the bench spreads updates round-robin, as the
+   reverse proxy would);
+5. the bot with the NLU server unreachable (polling, PostgreSQL);
+then prints p50/p95 latency (question delivered → first reply), throughput, the ratios to the thin bot, and the
+resident memory of every bot process and of Rasa. Finally runs scripts/bench_invitations.py if it exists.
+Latency starts when the update is offered (getUpdates) or POSTed (webhook) and ends at the first sendMessage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from knowledge.loader import load_heldout
+
+from .botapi_standin import StandIn
+
+PROJECT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:BENCH-token"
+SECRET = "bench-secret"
+
+
+@dataclass
+class Figures:
+    name: str
+    p50: float
+    p95: float
+    throughput: float
+    done: int
+    failed: int
+    rss_mb: list[float]
+    too_many: int = 0  # 429 answers of the stand-in during this run
+
+    def row(self, anchor: Figures | None) -> str:
+        ratio = (f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
+                 if anchor and anchor is not self else "— | —")
+        rss = " + ".join(f"{value:.0f}" for value in self.rss_mb) or "—"
+        return (f"| {self.name} | {self.p50 * 1000:.0f} | {self.p95 * 1000:.0f} | {self.throughput:.1f} | "
+                f"{ratio} | {self.done}/{self.done + self.failed} | {self.too_many} | {rss} |")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
+
+
+async def drive(name: str, ask, applicants: int, per_user: int, questions: list[str], first_chat: int) -> Figures:
+    latencies: list[float] = []
+    failed = 0
+
+    async def applicant(number: int) -> None:
+        nonlocal failed
+        for k in range(per_user):
+            text = questions[(number * per_user + k) % len(questions)]
+            try:
+                latencies.append(await asyncio.wait_for(ask(first_chat + number, text), timeout=30))
+            except Exception:
+                failed += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(applicant(number) for number in range(applicants)))
+    elapsed = time.perf_counter() - started
+    return Figures(name, statistics.median(latencies) if latencies else float("nan"), percentile(latencies, 0.95),
+                   len(latencies) / elapsed, len(latencies), failed, [])
+
+
+def via(standin: StandIn):
+    async def ask(chat_id: int, text: str) -> float:
+        reply = standin.expect_reply(chat_id)
+        started = time.perf_counter()
+        await standin.deliver(chat_id, text)
+        return await reply - started
+    return ask
+
+
+def bot_env(args, base_url: str, database_url: str, nlu_url: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(PROJECT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": base_url,
+            "DATABASE_URL": database_url, "NLU_URL": nlu_url, "NLU_TOKEN": args.token or "", "ADMIN_IDS": "",
+            "LOG_LEVEL": "WARNING", "TELEGRAM_RATE_LIMITER": "true" if args.rate_limiter else "false",
+            "RESPONDENT_KEY_SECRET": "bench", **extra}
+
+
+async def reset_database(url: str) -> None:
+    from tests.conftest import reset_postgres_schema
+
+    if url.startswith("postgresql"):
+        await reset_postgres_schema(url)
+
+
+async def until(condition, processes: list[subprocess.Popen], seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"process exited: {process.stdout.read() if process.stdout else ''}")
+        if time.monotonic() > deadline:
+            raise TimeoutError("process not ready")
+        await asyncio.sleep(0.2)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str]]], standin: StandIn, args,
+                        questions: list[str], ready, first_chat: int, targets: list[str] | None = None) -> Figures:
+    processes = [subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True) for command, env in commands]
+    try:
+        await until(ready, processes)
+        standin.webhook_targets = targets or []
+        await drive(name + " warm-up", via(standin), 4, 1, questions, first_chat - 100)
+        before = standin.too_many
+        figures = await drive(name, via(standin), args.applicants, args.questions, questions, first_chat)
+        figures.too_many = standin.too_many - before
+        figures.rss_mb = [rss_mb(process.pid) for process in processes]
+        return figures
+    finally:
+        stop(processes)
+        standin.webhook_targets = []
+        standin.webhook = None
+
+
+async def main(args: argparse.Namespace) -> None:
+    questions = [item.text for item in load_heldout(PROJECT / "knowledge" / "eval" / "independent.yaml")]
+    standin = StandIn(limits=args.telegram_limits)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(standin.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    base_url = f"http://127.0.0.1:{port}/bot"
+    results: list[Figures] = []
+    rasa_params = {"token": args.token} if args.token else {}
+    try:
+        runs = set(args.runs.split(","))
+        async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as client:
+            async def parse(_: int, text: str) -> float:
+                started = time.perf_counter()
+                (await client.post(f"{args.rasa_url}/model/parse", json={"text": text}, params=rasa_params)
+                 ).raise_for_status()
+                return time.perf_counter() - started
+            if "rasa" in runs:
+                await drive("warm-up", parse, 4, 2, questions, 0)
+                rasa = await drive("Rasa server alone (/model/parse)", parse, args.applicants, args.questions,
+                                   questions, 0)
+                rasa_pid = PROJECT / ".run" / "rasa.pid"
+                rasa.rss_mb = [rss_mb(int(rasa_pid.read_text()))] if rasa_pid.exists() else []
+                results.append(rasa)
+
+        thin = [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
+                "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""]
+        if "thin" in runs:
+            results.append(await run_processes(
+                "thin anchor bot (PTB → Rasa, no DB)", [(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})], standin,
+                args, questions, lambda: standin.calls["getUpdates"] > 0, 20_000))
+        standin.calls.clear()
+
+        bot = [sys.executable, "-m", "bot"]
+        if "polling" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, polling, 1 process, PostgreSQL", [(bot, bot_env(args, base_url, args.database_url, args.rasa_url))],
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 30_000))
+        standin.calls.clear()
+
+        ports = [free_port(), free_port()]
+        commands = [(bot, bot_env(args, base_url, args.database_url, args.rasa_url, REPLICA_ID=f"r{n}",
+                                  WEBHOOK_URL=f"http://127.0.0.1:{p}/telegram", WEBHOOK_SECRET=SECRET,
+                                  WEBHOOK_LISTEN_HOST="127.0.0.1", WEBHOOK_LISTEN_PORT=str(p)))
+                    for n, p in enumerate(ports)]
+
+        def webhooks_up() -> bool:
+            if standin.calls["setWebhook"] < 2:
+                return False
+            try:
+                return all(httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200 for p in ports)
+            except httpx.HTTPError:
+                return False
+        if "webhook" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 40_000,
+                targets=[f"http://127.0.0.1:{p}/telegram" for p in ports]))
+        standin.calls.clear()
+
+        if "down" in runs:
+            await reset_database(args.database_url)
+            results.append(await run_processes(
+                "bot, polling, NLU down (lexical matcher)",
+                [(bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9"))],
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 50_000))
+    finally:
+        server.should_exit = True
+        await serving
+        await standin.aclose()
+
+    anchor = next((figures for figures in results if figures.name.startswith("thin")), None)
+    print(f"\n{args.applicants} applicants × {args.questions} questions, Telegram limits "
+          f"{'enforced' if args.telegram_limits else 'off'}, bot rate limiter {'on' if args.rate_limiter else 'off'}; "
+          f"429 answered by the stand-in: {standin.too_many}\n")
+    print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | 429s | RSS MB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for figures in results:
+        print(figures.row(None if figures.name.startswith("Rasa") else anchor))
+    invitations = PROJECT / "scripts" / "bench_invitations.py"
+    if invitations.exists():
+        print("\nInvitations (scripts/bench_invitations.py):", flush=True)
+        subprocess.run([sys.executable, "-m", "scripts.bench_invitations"], cwd=PROJECT, check=False,
+                       env={**os.environ, "BENCH_DATABASE_URL": args.database_url, "PYTHONPATH": str(PROJECT)})
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--token", default=None)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    parser.add_argument("--applicants", type=int, default=50)
+    parser.add_argument("--questions", type=int, default=4)
+    parser.add_argument("--telegram-limits", action="store_true", help="stand-in answers 429 above Telegram's limits")
+    parser.add_argument("--runs", default="rasa,thin,polling,webhook,down",
+                        help="which runs, comma-separated (ratios need thin)")
+    parser.add_argument("--rate-limiter", action="store_true", help="keep the bot's in-process AIORateLimiter on")
+    arguments = parser.parse_args()
+    if not arguments.database_url.startswith("postgresql"):
+        parser.error("--database-url (or BENCH_DATABASE_URL) must be a PostgreSQL URL: scripts/postgres-test-db.sh NAME")
+    asyncio.run(main(arguments))
