@@ -86,7 +86,7 @@ class QuietServer(ThreadingHTTPServer):
 
 
 def start_bot(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456:TEST-token", "RESPONDENT_KEY_SECRET": "crash-test-respondent-secret",
            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot", "NLU_URL": f"http://127.0.0.1:{port}",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", "ADMIN_IDS": "", "REPLICA_ID": "replica-a",
            "PYTHONPATH": str(PROJECT), **extra}  # PYTHONPATH: this checkout, whatever the venv was installed from
