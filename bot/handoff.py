@@ -21,7 +21,7 @@ from enum import StrEnum
 from .accounts import preferred_language
 from .config import Settings
 from .db.models import HandoffRequest
-from .formatting import escape, plain_block
+from .formatting import escape, escape_shortened, plain_block
 from .i18n import Translator
 from .uow import UnitOfWorkFactory
 from .vocabulary import HandoffStatus
@@ -124,8 +124,8 @@ class Handoffs:
                 else preferred_language(await uow.users.get(chat_id), None, settings.default_language)
                 for chat_id in targets
             }
-        question = escape(excerpt(request.text, MAX_QUESTION_SHOWN) if len(request.text) > MAX_QUESTION_SHOWN
-                          else request.text)
+        # shortened before escaping, counted in escaped characters (a question of "&&&…" is five times longer escaped)
+        question = escape_shortened(request.text, MAX_QUESTION_SHOWN, collapse=False)
         landed: list[tuple[int, int]] = []
         for chat_id, language in languages.items():
             text = texts(language, "staff.handoff.new", id=request.id,
@@ -161,7 +161,7 @@ class Handoffs:
         if not text:
             return Replied(ReplyState.TEXT_ONLY, staff_language, request.id)
         prefix = self._texts(request.language, "staff.handoff.reply_prefix",
-                             question=escape(excerpt(request.text, PREFIX_EXCERPT)))
+                             question=escape_shortened(request.text, PREFIX_EXCERPT))
         pieces = plain_block(text, TELEGRAM_TEXT_LIMIT - len(prefix) - 2)
         delivered = await send(request.chat_id, f"{prefix}\n\n{pieces[0]}") is not None
         for piece in pieces[1:] if delivered else []:

@@ -9,8 +9,11 @@ whoever pressed. `build()` is the only way handlers produce callback data, and i
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -18,6 +21,8 @@ from telegram.ext import ContextTypes
 
 from bot.accounts import preferred_language
 from bot.services import Services
+
+log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
 MAX_CALLBACK_BYTES = 64
@@ -75,13 +80,29 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(svc.texts(language, "errors.stale_button"), show_alert=False)
 
 
-async def edit_text(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Replace a button's message; pressing a button whose result is already shown is not an error."""
+async def quietly(action: Awaitable[Any]) -> bool:
+    """Run an edit of an earlier message (text or buttons). Edits are cosmetic: a second tap on the same button
+    ("message is not modified"), a message too old to edit or already deleted must not fail the update — that
+    would send the user to the error handler, which would answer their button a second time. False when the
+    edit did not happen (logged)."""
     try:
-        await query.edit_message_text(text, reply_markup=keyboard)
+        await action
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+        if "not modified" in str(exc).lower():
+            return False
+        log.warning("could not edit a message: %s", exc)
+        return False
+    return True
+
+
+async def edit_text(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
+    """Replace a button's message (quietly: pressing a button whose result is already shown is not an error)."""
+    return await quietly(query.edit_message_text(text, reply_markup=keyboard))
+
+
+async def edit_markup(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Replace (or, with None, remove) a button message's keyboard, quietly (see `quietly`)."""
+    return await quietly(query.edit_message_reply_markup(keyboard))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.db.personal_data import UserData
@@ -17,7 +16,19 @@ from bot.surveys.render import answer_text
 from bot.surveys.schema import Survey
 from bot.surveys.values import decode
 
-from .common import SHAPES, button, chat_id, markup, parse, reply_language, services, stale, telegram_code, user_id
+from .common import (
+    SHAPES,
+    button,
+    chat_id,
+    edit_text,
+    markup,
+    parse,
+    reply_language,
+    services,
+    stale,
+    telegram_code,
+    user_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +108,4 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         text = svc.texts(forgotten.language, "privacy.forget_kept")
     else:
         text = svc.texts(forgotten.language, "privacy.forgotten", count=forgotten.deleted)
-    try:
-        await query.edit_message_text(text)
-    except BadRequest as exc:  # a message too old or unchanged: cosmetic
-        log.debug("could not edit the /forget message: %s", exc)
+    await edit_text(query, text)

@@ -18,7 +18,7 @@ from bot.qa import QAResult
 from bot.render import answer_messages
 
 from . import keyboards
-from .common import send_html, services, stale, telegram_code, user_id
+from .common import edit_markup, send_html, services, stale, telegram_code, user_id
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,8 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     language = question.language
     await query.answer(svc.texts(language, "rating.thanks_up" if verdict == "u" else "rating.thanks_down"))
     feedback = ASSISTANT_SURVEY if ASSISTANT_SURVEY in svc.surveys else None
-    await query.edit_message_reply_markup(
-        keyboards.answer(question.id, entry, language, svc.kb, rated=verdict, feedback_survey=feedback,
-                         texts=svc.texts))
+    await edit_markup(query, keyboards.answer(question.id, entry, language, svc.kb, rated=verdict,
+                                              feedback_survey=feedback, texts=svc.texts))
 
 
 async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: str) -> None:
@@ -127,7 +126,7 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
         await query.answer(svc.texts(requested.language, "handoff.already"))
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     assert requested.request_id is not None
     await notify_staff(update, context, requested.request_id)
     await send_html(update, context, [svc.texts(requested.language, "handoff.recorded")])

@@ -9,8 +9,8 @@ from pathlib import Path
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.formatting import escape, pack
-from bot.staff.render import shorten, unanswered_block
+from bot.formatting import escape, escape_shortened, pack
+from bot.staff.render import unanswered_block
 from bot.staff.repositories import UnansweredQuestion
 from bot.vocabulary import QuestionOutcome
 
@@ -63,7 +63,7 @@ async def on_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE, query: 
         await stale(update, context)
         return
     language = await svc.accounts.language(user_id(update), telegram_code(update))
-    text = svc.texts(language, "staff.unanswered.choose", text=escape(shorten(question.text, 300)),
+    text = svc.texts(language, "staff.unanswered.choose", text=escape_shortened(question.text, 300),
                      lang=escape(question.language))
     keyboard = await _suggestion_keyboard(context, question, language)
     await query.answer()
@@ -88,7 +88,7 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, query:
     rows = [[button(entry.title.get(language), "adm.assign", question.id, entry.id)] for entry in kb.by_category(category)]
     rows.append([button(svc.texts(language, "staff.unanswered.back"), "adm.suggest_edit", question.id)])
     text = svc.texts(language, "staff.unanswered.category", category=escape(kb.taxonomy.categories[category].get(language)),
-                     text=escape(shorten(question.text, 300)))
+                     text=escape_shortened(question.text, 300))
     await query.answer()
     await edit_text(query, text, markup(rows))
 
@@ -109,12 +109,12 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, query: C
     await query.answer()
     added = assigned.added
     if added is None:
-        await edit_text(query, svc.texts(language, "staff.unanswered.failed", reason=escape(assigned.error or "")), None)
+        await edit_text(query, svc.texts(language, "staff.unanswered.failed", reason=escape_shortened(assigned.error or "", 500)), None)
         return
     entry = kb.entry(intent)
     title = entry.title.get(language) if entry else intent
     log.info("staff %s added an example to %s (%s)", user_id(update), intent, added.path.name)
-    await edit_text(query, svc.texts(language, "staff.unanswered.added", text=escape(added.text),
+    await edit_text(query, svc.texts(language, "staff.unanswered.added", text=escape_shortened(added.text, 1000),
                                      lang=escape(added.language), title=escape(title),
                                      file=escape(_relative(added.path, svc.settings.knowledge_dir))), None)
 

@@ -198,3 +198,75 @@ async def test_user_row_created_once(harness):
     await harness.say("/start")
     await harness.say("paldies")
     assert await count(harness, User) == 1
+
+
+# --- issue 9, item 6: a second tap is not an error; the error handler never fails ---------------------------------
+
+GENERIC_ERROR = "radās kļūda"
+
+
+async def test_second_taps_on_rating_language_and_topic_buttons_are_quiet(harness, caplog):
+    """Telegram refuses an edit that changes nothing ("message is not modified"); the offline API does too.
+    A second tap must not reach the error handler (which would answer the button a second time)."""
+    await harness.say("cik partneru bija programmai")
+    rate_up = harness.buttons()[0]["callback_data"]
+    for data in (rate_up, rate_up, "lang:en", "lang:en", "top", "top", "top:c:facts", "top:c:facts"):
+        calls = await harness.press(data)
+        assert [c.method for c in calls if c.method == "answerCallbackQuery"] == ["answerCallbackQuery"], data
+        assert not any(GENERIC_ERROR in c.text or "error occurred" in c.text for c in calls), data
+    refused = [c for c in harness.api.calls if c.method.startswith("edit")]
+    assert refused  # the last press's edit was refused as "not modified" — quietly
+    assert "error while handling" not in caplog.text
+
+
+def error_context(harness, error: Exception):
+    from telegram.ext import CallbackContext
+
+    context = CallbackContext(harness.app)
+    context.error = error
+    return context
+
+
+async def test_error_handler_survives_none_garbage_and_empty_updates(harness, caplog):
+    from telegram import Update
+
+    from handlers.errors import on_error
+
+    harness.api.clear()
+    for update in (None, "garbage", object(), Update(update_id=7)):
+        await on_error(update, error_context(harness, RuntimeError("boom")))
+    assert harness.api.calls == []
+    assert caplog.text.count("error while handling update") == 4
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_error_handler_apologises_even_when_the_button_was_already_answered(harness, caplog):
+    from handlers.errors import on_error
+
+    update = harness.user.callback("lang:en")
+    await update.callback_query.answer()  # the handler answered before failing
+    harness.api.clear()
+    await on_error(update, error_context(harness, RuntimeError("boom")))
+    methods = [c.method for c in harness.api.calls]
+    assert methods == ["answerCallbackQuery", "sendMessage"]  # the second answer is refused, the apology sent
+    assert GENERIC_ERROR in harness.last_text()
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_error_handler_does_not_fail_when_the_apology_cannot_be_sent(harness, caplog):
+    from handlers.errors import on_error
+
+    harness.api._refusal = lambda method, params: "Forbidden: bot was blocked by the user"
+    await on_error(harness.user.message("x"), error_context(harness, RuntimeError("boom")))
+    assert "could not tell the user about the error" in caplog.text
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_a_failing_button_handler_after_its_answer_ends_in_one_apology(harness, caplog):
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database exploded")
+
+    harness.services.accounts.set_language = broken
+    calls = await harness.press("lang:en")
+    assert [c.method for c in calls].count("sendMessage") == 1 and GENERIC_ERROR in harness.last_text()
+    assert "database exploded" in caplog.text and "the error handler failed" not in caplog.text

@@ -585,3 +585,30 @@ async def test_a_long_export_does_not_hold_up_other_users(staff, monkeypatch):
     release.set()
     await settle()
     assert [c.method for c in staff.api.calls][-2:] == ["sendDocument", "editMessageText"]
+
+
+# --- issue 9, item 1: user text is shortened before escaping, finished HTML never sliced ---------------------------
+
+
+async def test_a_free_text_answer_of_ampersands_does_not_break_responses(staff, caplog):
+    """A participant's answer of 1,000 "&" is 5,000 characters escaped: shortened before escaping, it fits."""
+    specials = [("completed", "lv", False, 60, {"overall": 3, "comment": "&" * 1000}),
+                ("completed", "lv", True, 60, {"overall": 4, "comment": "<" * 4000}),
+                ("completed", "en", False, 60, {"overall": 5, "comment": "a&b " * 1000})]
+    await seed(staff, responses=specials)
+    admin = staff.as_user(ADMIN)
+    await staff.say("/responses staff_demo", admin)
+    sent = staff.api.by_method("sendMessage")
+    assert sent and "radās kļūda" not in "".join(call.text for call in sent)
+    assert all(len(call.text) <= 4096 for call in sent)
+    assert "&amp;&amp;&amp;" in sent[0].text and "&lt;&lt;" in "".join(call.text for call in sent)
+    assert "error while handling" not in caplog.text
+
+
+async def test_surveys_list_is_split_between_surveys_not_sliced(staff):
+    from handlers.staff.reports import _surveys_view
+
+    overview = [staff_service.SurveyOverview(demo_survey(), True, {"completed": 1})] * 60
+    messages, keyboard = _surveys_view(staff.services.texts, "lv", overview)
+    assert len(messages) > 1 and all(len(text) <= 4096 for text in messages)
+    assert all(text.count("<b>") == text.count("</b>") for text in messages)
