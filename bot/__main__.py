@@ -11,12 +11,11 @@ import sys
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Update
 
 from bot.surveys.schema import SurveyDefinitionError
 from knowledge.loader import KnowledgeBaseError
 
-from .app import build_application, build_services, close_services
+from .app import ALLOWED_UPDATES, build_application, build_services, close_services
 from .config import Settings
 from .console import ConsolePrinter, run_console
 from .offline import OfflineBotApi
@@ -61,7 +60,7 @@ async def _serve(settings: Settings) -> None:
                 await application.post_init(application)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
             log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
             await stop.wait()
             log.info("stopping")

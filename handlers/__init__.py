@@ -27,6 +27,10 @@ MAIN_GROUP = 1
 # reply falls through to the groups above.
 STAFF_REPLY_GROUP = -1
 
+# The update types the handlers below react to — all that polling (bot/__main__.py) or a webhook set-up asks
+# Telegram for. Edited messages, channel posts, business messages, inline queries… are never delivered.
+ALLOWED_UPDATES: list[str] = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """All Q&A buttons: parse the data strictly, then dispatch; anything else is a stale/forged button."""
@@ -59,7 +63,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    private = filters.ChatType.PRIVATE
+    # New messages in private chats only: not an edit of an old message (editing it into "/export x" must not run
+    # the export again), not a business message (a private chat of a business account the bot is connected to).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     main = [
         CommandHandler("start", commands.start, filters=private),
         CommandHandler("help", commands.help_command, filters=private),
@@ -72,18 +78,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(privacy.on_callback, pattern=privacy.CALLBACK_PATTERN),  # /forget confirm
         CallbackQueryHandler(surveys.on_callback, pattern=f"^{SURVEY_PREFIX}"),  # sv:… survey buttons
         *staff.handlers(private),  # /stats, /export… and adm:… buttons; the staff role is checked inside
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, qa.on_text),
     ]
     catch_alls = [
         CallbackQueryHandler(on_callback),  # Q&A buttons, and the "stale button" answer for anything else
         MessageHandler(private & filters.COMMAND, unknown_command),
-        MessageHandler(private & ~filters.TEXT & filters.UpdateType.MESSAGE, commands.non_text),
+        MessageHandler(private & ~filters.TEXT, commands.non_text),
     ]
     application.add_handlers(main + catch_alls, group=MAIN_GROUP)
     # A survey question is pending: the user's next non-command message (text, sticker, photo…) is for it.
     application.add_handler(
-        MessageHandler(private & ~filters.COMMAND & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL,
-                       surveys.intercept),
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, surveys.intercept),
         group=INTERCEPT_GROUP,
     )
     application.add_handler(
