@@ -38,7 +38,7 @@ class Accounts:
             user = await uow.users.touch(user_id, telegram_code)
             if payload and DEEP_LINK_PAYLOAD.fullmatch(payload):
                 user.start_payload = payload
-            user.awaiting = None
+            user.awaiting = user.awaiting_since = None
             language = preferred_language(user, telegram_code, self.default_language)
             await uow.commit()
         return language

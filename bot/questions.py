@@ -8,8 +8,9 @@ question for staff" (`bot.handoff` then records and forwards that question).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from knowledge.schema import Entry
 
@@ -23,6 +24,16 @@ from .vocabulary import Awaiting, Engine, QuestionOutcome
 log = logging.getLogger(__name__)
 
 MAX_STORED_TEXT = 4096
+
+
+def is_blank(text: str | None) -> bool:
+    """No letter, digit, symbol or punctuation: only spaces, line breaks, control and invisible format characters
+    (zero-width spaces, direction marks). Not a question — nothing to store, nothing to ask the NLU."""
+    return not text or all(unicodedata.category(character)[0] in "ZC" for character in text)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -47,22 +58,34 @@ class Owned:
 
 class Questions:
     def __init__(
-        self, uow: UnitOfWorkFactory, qa: QAService, default_language: str, followup_minutes: float = 10.0
+        self, uow: UnitOfWorkFactory, qa: QAService, default_language: str, followup_minutes: float = 10.0,
+        handoff_wait_minutes: float = 30.0,
     ) -> None:
         self._uow = uow
         self._qa = qa
         self._default_language = default_language
         self._followup_minutes = followup_minutes
+        self._handoff_wait = timedelta(minutes=handoff_wait_minutes)
+
+    def _still_waiting(self, since: datetime | None, now: datetime) -> bool:
+        """"Waiting for a question for staff" holds for HANDOFF_WAIT_MINUTES after the user asked for a person;
+        after that their next text is an ordinary question again."""
+        return since is not None and now - _aware(since) <= self._handoff_wait
 
     async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
         """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
         answer when that is recent) — or, after the user asked for a person, the question for staff (recorded
         as a hand-off request). The question is classified *between* two short units of work, so no database
-        connection waits for the NLU."""
+        connection waits for the NLU. A blank text is refused (ValueError): handlers reply without calling this."""
+        if is_blank(text):
+            raise ValueError("a blank text is not a question")
         text = text.strip()[:MAX_STORED_TEXT]
+        now = datetime.now(UTC)
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)
             fallback = preferred_language(user, telegram_code, self._default_language)
+            if user.awaiting == Awaiting.HANDOFF and not self._still_waiting(user.awaiting_since, now):
+                user.awaiting = user.awaiting_since = None  # expired: this text is an ordinary question
             if user.awaiting == Awaiting.HANDOFF:
                 language = self._qa.language_of(text, fallback)
                 question = uow.questions.add(
@@ -72,7 +95,7 @@ class Questions:
                 await uow.flush()
                 request = uow.handoffs.add(HandoffRequest(question_id=question.id, user_id=user_id, chat_id=chat_id,
                                                           text=text, language=language))
-                user.awaiting = None
+                user.awaiting = user.awaiting_since = None
                 await uow.commit()
                 return Asked(question.id, language, handoff_id=request.id)
             context = await self._context(uow, user_id)
@@ -90,6 +113,7 @@ class Questions:
                     engine=result.engine,
                     outcome=result.outcome,
                     entry_id=result.entry.id if result.entry else None,
+                    offered=" ".join(entry.id for entry in result.suggestions) or None,
                 )
             )
             await uow.flush()
@@ -97,6 +121,7 @@ class Questions:
                 waiting = await uow.users.get(user_id)  # touched in the first unit of work
                 if waiting is not None:
                     waiting.awaiting = Awaiting.HANDOFF
+                    waiting.awaiting_since = datetime.now(UTC)
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)
@@ -127,11 +152,13 @@ class Questions:
         return Asked(question.id, language)
 
     async def pick(self, user_id: int, question_id: int, entry: Entry) -> Owned | None:
-        """The user chose one of the "did you mean" entries. None: not their question (a stale button)."""
+        """The user chose one of the "did you mean" entries. None: not their question, or not an entry that was
+        offered for it (a stale or forged button)."""
         return await self._change(user_id, question_id, QuestionOutcome.CHOSEN, entry.id)
 
     async def none_fit(self, user_id: int, question_id: int) -> Owned | None:
-        """None of the suggestions fit: the question is not covered."""
+        """None of the suggestions fit: the question is not covered. None: not their question, or no
+        suggestions were offered for it (a forged button)."""
         return await self._change(user_id, question_id, QuestionOutcome.NONE_FIT)
 
     async def _change(
@@ -139,8 +166,9 @@ class Questions:
     ) -> Owned | None:
         async with self._uow() as uow:
             question = await self._own(uow, user_id, question_id)
-            if question is None:
-                return None
+            offered = (question.offered or "").split() if question is not None else []
+            if question is None or not offered or (entry_id is not None and entry_id not in offered):
+                return None  # only the buttons the bot showed for this question can change its outcome
             question.outcome = outcome
             if entry_id is not None:
                 question.entry_id = entry_id

@@ -48,7 +48,8 @@ class Services:
 
     @cached_property
     def questions(self) -> Questions:
-        return Questions(self.uow, self.qa, self.settings.default_language, self.settings.followup_minutes)
+        return Questions(self.uow, self.qa, self.settings.default_language, self.settings.followup_minutes,
+                         self.settings.handoff_wait_minutes)
 
     @cached_property
     def handoffs(self) -> Handoffs:

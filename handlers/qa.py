@@ -15,10 +15,11 @@ from telegram.ext import ContextTypes
 from bot.handoff import Applicant
 from bot.nlu_client import MAX_TEXT_FOR_NLU
 from bot.qa import QAResult
+from bot.questions import is_blank
 from bot.render import answer_messages
 
 from . import keyboards
-from .common import edit_markup, send_html, services, stale, telegram_code, user_id
+from .common import edit_markup, reply_language, send_html, services, stale, telegram_code, user_id
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or update.effective_user is None or not message.text:
         return
     svc = services(context)
+    if is_blank(message.text):  # spaces, line breaks, invisible characters only: not a question, nothing stored
+        await send_html(update, context, [svc.texts(await reply_language(update, context), "errors.blank_text")])
+        return
     asked = await svc.questions.ask(user_id(update), message.chat_id, message.text, telegram_code(update))
     if asked.result is None:  # a question for staff
         assert asked.handoff_id is not None

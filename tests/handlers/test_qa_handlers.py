@@ -270,3 +270,55 @@ async def test_a_failing_button_handler_after_its_answer_ends_in_one_apology(har
     calls = await harness.press("lang:en")
     assert [c.method for c in calls].count("sendMessage") == 1 and GENERIC_ERROR in harness.last_text()
     assert "database exploded" in caplog.text and "the error handler failed" not in caplog.text
+
+
+# --- issue 9, item 8: forged pick/none, the staff-question wait expires, blank texts --------------------------------
+
+
+async def test_forged_pick_and_none_cannot_rewrite_a_question_outcome(harness):
+    harness.services.qa._nlu = FakeNlu({"rezultati?": [("results_overview", 0.28), ("results_society", 0.26)]})
+    await harness.say("cik partneru bija programmai")  # answered directly: nothing was offered
+    await harness.say("rezultati?")  # "did you mean": results_overview, results_society
+    async with harness.services.uow() as uow:
+        answered, clarified = (await uow.session.execute(select(Question).order_by(Question.id))).scalars().all()
+    assert clarified.offered == "results_overview results_society"
+    for data in (f"pick:{answered.id}:fact_budget", f"none:{answered.id}", f"pick:{clarified.id}:fact_budget",
+                 f"pick:{clarified.id}:results_art"):
+        calls = await harness.press(data)
+        assert [(c.method, c.params.get("text", "")[:17]) for c in calls] == [("answerCallbackQuery", "Šī poga vairs nav")], data
+    async with harness.services.uow() as uow:
+        rows = (await uow.session.execute(select(Question).order_by(Question.id))).scalars().all()
+    assert [(q.outcome, q.entry_id) for q in rows] == [("answer", "fact_partners"), ("clarify", None)]
+    await harness.press(f"pick:{clarified.id}:results_society")  # what was offered still works
+    async with harness.services.uow() as uow:
+        picked = await uow.questions.get(clarified.id)
+    assert (picked.outcome, picked.entry_id) == ("chosen", "results_society")
+
+
+async def test_waiting_for_a_question_for_staff_expires(harness):
+    from datetime import UTC, datetime, timedelta
+
+    harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
+    await harness.say("gribu runāt ar cilvēku")
+    async with harness.services.uow() as uow:
+        user = await uow.users.get(5001)
+        assert user.awaiting == "handoff" and user.awaiting_since is not None
+        user.awaiting_since = datetime.now(UTC) - timedelta(minutes=31)  # HANDOFF_WAIT_MINUTES is 30
+        await uow.commit()
+    await harness.say("kāds bija programmas budžets")
+    assert kb_answer(harness.services.kb, "fact_budget", "lv") in harness.last_text()  # an ordinary question
+    assert await count(harness, HandoffRequest) == 0
+    async with harness.services.uow() as uow:
+        assert (await uow.users.get(5001)).awaiting is None
+
+
+async def test_blank_text_is_not_a_question_and_nothing_is_stored(harness):
+    for text in (" ", "   \n\t  ", "\u200b\u200f\u2060", "\u3000\u00a0"):
+        calls = await harness.say(text)
+        assert [c.method for c in calls] == ["sendMessage"], repr(text)
+        assert "nav neviena vārda" in harness.last_text()
+    assert await count(harness, Question) == 0 and await count(harness, User) == 0
+    harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
+    await harness.say("gribu runāt ar cilvēku")
+    await harness.say(" \n ")  # not a question for staff either
+    assert "nav neviena vārda" in harness.last_text() and await count(harness, HandoffRequest) == 0
