@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from . import commands, privacy, qa, staff, surveys
 from .common import SERVICES_KEY, SURVEY_PREFIX, parse, stale, unknown_command
@@ -26,6 +35,9 @@ MAIN_GROUP = 1
 # delivered to the applicant and stops there — even if a survey question is pending for that admin. Any other
 # reply falls through to the groups above.
 STAFF_REPLY_GROUP = -1
+# Before everything: a button press not on a message in a private chat (an inline message, a group) — the bot only
+# puts buttons under its private messages, so it is forged — gets the stale-button answer and goes no further.
+GUARD_GROUP = -2
 
 # The update types the handlers below react to — all that polling (bot/__main__.py) or a webhook set-up asks
 # Telegram for. Edited messages, channel posts, business messages, inline queries… are never delivered.
@@ -62,6 +74,13 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await stale(update, context)
 
 
+async def guard_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None and (query.message is None or query.message.chat.type != "private"):
+        await stale(update, context)
+        raise ApplicationHandlerStop
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # New messages in private chats only: not an edit of an old message (editing it into "/export x" must not run
     # the export again), not a business message (a private chat of a business account the bot is connected to).
@@ -94,4 +113,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(
         staff.reply_handler(application.bot_data[SERVICES_KEY].settings), group=STAFF_REPLY_GROUP
     )
+    application.add_handler(TypeHandler(Update, guard_buttons), group=GUARD_GROUP)
     application.add_error_handler(on_error)

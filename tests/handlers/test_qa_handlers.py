@@ -322,3 +322,30 @@ async def test_blank_text_is_not_a_question_and_nothing_is_stored(harness):
     await harness.say("gribu runāt ar cilvēku")
     await harness.say(" \n ")  # not a question for staff either
     assert "nav neviena vārda" in harness.last_text() and await count(harness, HandoffRequest) == 0
+
+
+# --- found by the fuzz suite (tests/fuzz) -------------------------------------------------------------------------
+
+
+async def test_a_button_press_without_a_private_message_is_stale(harness):
+    """An inline message's button (no chat) or a button in a group: the bot never makes those, so forged — stale,
+    and no handler runs (they used to fail on the missing chat, or answer into the group)."""
+    import itertools
+
+    from telegram import Update
+
+    ids = itertools.count(70)
+
+    def press(data: str, where: dict) -> Update:
+        query = {"id": str(next(ids)), "from": {"id": 5001, "is_bot": False, "first_name": "A"}, "chat_instance": "x",
+                 "data": data, **where}
+        return Update.de_json({"update_id": next(ids), "callback_query": query}, harness.app.bot)
+
+    group_message = {"message": {"message_id": 5, "date": 1, "chat": {"id": -400, "type": "group", "title": "g"},
+                                 "text": "…"}}
+    for data in ("sv:b:0:found", "top:e:fact_budget", "sv:s:assistant", "lang:en", "adm:s:assistant:0"):
+        for where in ({"inline_message_id": "inline-1"}, group_message):
+            calls = await harness.send(press(data, where))
+            assert [(c.method, c.params.get("text", "")[:17]) for c in calls] == [
+                ("answerCallbackQuery", "Šī poga vairs nav")], (data, where)
+    assert await count(harness, Question) == 0
