@@ -32,6 +32,15 @@ def is_blank(text: str | None) -> bool:
     return not text or all(unicodedata.category(character)[0] in "ZC" for character in text)
 
 
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+
+
+def clean_text(text: str) -> str:
+    """A user's text as stored: without control characters (tabs and line breaks kept). PostgreSQL refuses NUL in
+    text columns, and none of them mean anything in a question."""
+    return text.translate(_CONTROL)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -79,7 +88,7 @@ class Questions:
         connection waits for the NLU. A blank text is refused (ValueError): handlers reply without calling this."""
         if is_blank(text):
             raise ValueError("a blank text is not a question")
-        text = text.strip()[:MAX_STORED_TEXT]
+        text = clean_text(text).strip()[:MAX_STORED_TEXT]
         now = datetime.now(UTC)
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)

@@ -174,6 +174,8 @@ def _compile(shape: str) -> re.Pattern[str]:
 
 
 _PATTERNS = {verb: _compile(shape) for verb, shape in SHAPES.items()}
+_ARGUMENT_KINDS = {verb: re.findall(r"\{(\w+)\}", shape) for verb, shape in SHAPES.items()}
+MAX_ROW_ID = 2**31 - 1  # row ids are 32-bit integers (PostgreSQL refuses a larger number for such a column)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ def parse(data: str | None, prefix: str = "") -> Callback | None:
     for verb, pattern in _PATTERNS.items():
         match = pattern.fullmatch(data)
         if match:
-            return Callback(verb, match.groups())
+            ids = (value for value, kind in zip(match.groups(), _ARGUMENT_KINDS[verb], strict=True) if kind == "id")
+            return Callback(verb, match.groups()) if all(int(value) <= MAX_ROW_ID for value in ids) else None
     return None
 
 

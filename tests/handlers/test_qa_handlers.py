@@ -349,3 +349,12 @@ async def test_a_button_press_without_a_private_message_is_stale(harness):
             assert [(c.method, c.params.get("text", "")[:17]) for c in calls] == [
                 ("answerCallbackQuery", "Šī poga vairs nav")], (data, where)
     assert await count(harness, Question) == 0
+
+
+async def test_control_characters_are_not_stored_postgresql_refuses_nul(harness):
+    """Found by the fuzz suite on PostgreSQL: a question with a NUL character ended in the generic error."""
+    await harness.say("kāds bija\x00 programmas\x07 budžets\x1b?\n")
+    assert kb_answer(harness.services.kb, "fact_budget", "lv") in harness.last_text()
+    async with harness.services.uow() as uow:
+        stored = (await uow.session.execute(select(Question.text))).scalar_one()
+    assert stored == "kāds bija programmas budžets?"
