@@ -69,8 +69,8 @@ def counted(rig: Rig, run: Any, minimum: int) -> None:
 # --- what applicants and participants send ------------------------------------------------------------------------
 
 
-@settings(FUZZ, max_examples=scaled(380))
-@given(updates=st.lists(s.message_update(), min_size=4, max_size=12))
+@settings(FUZZ, max_examples=scaled(200))
+@given(updates=st.lists(s.message_update(), min_size=8, max_size=24))
 def _messages(rig: Rig, updates: list[dict[str, Any]]) -> None:
     for update, calls in zip(updates, send_all(rig, updates), strict=True):
         kinds = set(update) - {"update_id"}
@@ -82,8 +82,8 @@ def test_messages_of_every_shape(rig):
     counted(rig, _messages, 2400)
 
 
-@settings(FUZZ, max_examples=scaled(380))
-@given(updates=st.lists(s.callback_update(), min_size=4, max_size=12))
+@settings(FUZZ, max_examples=scaled(200))
+@given(updates=st.lists(s.callback_update(), min_size=8, max_size=24))
 def _buttons(rig: Rig, updates: list[dict[str, Any]]) -> None:
     for calls in send_all(rig, updates):
         answers = [call for call in calls if call.method == "answerCallbackQuery"]
@@ -104,8 +104,8 @@ conversation_step = st.one_of(
 )
 
 
-@settings(FUZZ, max_examples=scaled(440))
-@given(updates=st.lists(conversation_step, min_size=4, max_size=14))
+@settings(FUZZ, max_examples=scaled(240))
+@given(updates=st.lists(conversation_step, min_size=8, max_size=28))
 def _conversations(rig: Rig, updates: list[dict[str, Any]]) -> None:
     send_all(rig, updates)
 
@@ -120,8 +120,8 @@ def test_conversations_with_surveys_and_questions(rig):
 non_staff_step = st.one_of(s.staff_command(), s.callback_update(data=s.staff_data))
 
 
-@settings(FUZZ, max_examples=scaled(140))
-@given(updates=st.lists(non_staff_step, min_size=4, max_size=12))
+@settings(FUZZ, max_examples=scaled(75))
+@given(updates=st.lists(non_staff_step, min_size=8, max_size=24))
 def _non_staff(rig: Rig, updates: list[dict[str, Any]]) -> None:
     before = rig.staff_rows()
     texts = rig.services.texts
@@ -140,8 +140,8 @@ admin_step = st.one_of(s.staff_command(s.admin, s.admin_commands), s.callback_up
                        s.message_update(s.admin))
 
 
-@settings(FUZZ, max_examples=scaled(110))
-@given(updates=st.lists(admin_step, min_size=4, max_size=10))
+@settings(FUZZ, max_examples=scaled(60))
+@given(updates=st.lists(admin_step, min_size=8, max_size=20))
 def _admin(rig: Rig, updates: list[dict[str, Any]]) -> None:
     send_all(rig, updates)
 
