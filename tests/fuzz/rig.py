@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
 import time
 import traceback
@@ -34,6 +35,17 @@ TEXT_LIMIT, CAPTION_LIMIT, ALERT_LIMIT = 4096, 1024, 200
 
 class InvalidCall(AssertionError):
     pass
+
+
+class _ErrorLog(logging.Handler):
+    """Errors logged while an update is handled (a use case that catches and logs is still a failure here)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(self.format(record))
 
 
 def _markup(params: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +131,8 @@ class Rig:
         self.errors: list[str] = []
         self.updates_sent = 0
         self.app.add_error_handler(self._record)  # after handlers.errors.on_error: both run
+        self.logged = _ErrorLog()
+        logging.getLogger().addHandler(self.logged)
 
     def run(self, coroutine: Any) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -130,6 +144,8 @@ class Rig:
     def send(self, update: Any) -> list[ApiCall]:
         """Process one update; every Bot API call it made is checked; errors raise with the update."""
         self.api.clear()
+        self.errors.clear()
+        self.logged.records.clear()
         started = time.perf_counter()
         self.run(self.app.process_update(update))
         elapsed = time.perf_counter() - started
@@ -143,6 +159,9 @@ class Rig:
         if self.errors:
             errors, self.errors[:] = list(self.errors), []
             raise AssertionError(f"unhandled error for {_describe(update)}:\n{errors[0]}")
+        if self.logged.records:
+            records, self.logged.records[:] = list(self.logged.records), []
+            raise AssertionError(f"error logged for {_describe(update)}:\n{records[0]}")
         for call in calls:
             try:
                 check_call(call)
@@ -160,7 +179,11 @@ class Rig:
         result: tuple[int, int] = self.run(count())
         return result
 
+    def knowledge_files(self) -> dict[str, bytes]:
+        return {str(path): path.read_bytes() for path in sorted(self.settings.knowledge_dir.rglob("*.yaml"))}
+
     def close(self) -> None:
+        logging.getLogger().removeHandler(self.logged)
         self.run(self.app.shutdown())
         self.run(close_services(self.services))
         self.loop.close()

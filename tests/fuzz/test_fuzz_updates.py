@@ -66,6 +66,45 @@ def counted(rig: Rig, run: Any, minimum: int) -> None:
     assert SCALE != 1 or rig.updates_sent - before >= minimum, rig.updates_sent - before
 
 
+# --- the rig's own checks can fail --------------------------------------------------------------------------------
+
+
+def _private_text(text: str) -> dict[str, Any]:
+    message = {"message_id": 1, "date": 1, "chat": s.chat_for("private", 5009), "from": s.person(5009, "lv"),
+               "text": text}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return {"update_id": 1, "message": message}
+
+
+def test_the_rig_fails_on_errors_logged_or_raised_and_on_invalid_calls(rig, monkeypatch):
+    import logging
+
+    from bot.offline import ApiCall
+
+    from .rig import InvalidCall, check_call
+
+    async def raises(*_args: Any) -> str:
+        raise RuntimeError("boom")
+
+    async def logs(*_args: Any) -> str:
+        logging.getLogger("somewhere").error("swallowed")
+        return "lv"
+
+    for replacement, expected in ((raises, "unhandled error"), (logs, "error logged")):
+        monkeypatch.setattr(rig.services.accounts, "language", replacement)
+        with pytest.raises(AssertionError, match=expected):
+            send_all(rig, [_private_text("/help")])
+    monkeypatch.undo()
+    assert send_all(rig, [_private_text("/help")])
+    for params in ({"chat_id": 1, "text": "a < b", "parse_mode": "HTML"}, {"chat_id": 1, "text": "x" * 4097},
+                   {"chat_id": 1, "text": " <b> </b>", "parse_mode": "HTML"},
+                   {"chat_id": 1, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "forged"}]]}}):
+        with pytest.raises(InvalidCall):
+            check_call(ApiCall("sendMessage", params))
+    check_call(ApiCall("sendMessage", {"chat_id": 1, "text": "&amp;" * 4096, "parse_mode": "HTML"}))  # 4,096 shown
+
+
 # --- what applicants and participants send ------------------------------------------------------------------------
 
 
@@ -123,13 +162,14 @@ non_staff_step = st.one_of(s.staff_command(), s.callback_update(data=s.staff_dat
 @settings(FUZZ, max_examples=scaled(75))
 @given(updates=st.lists(non_staff_step, min_size=8, max_size=24))
 def _non_staff(rig: Rig, updates: list[dict[str, Any]]) -> None:
-    before = rig.staff_rows()
+    before, files = rig.staff_rows(), rig.knowledge_files()
     texts = rig.services.texts
     allowed = {texts(language, key) for language in ("lv", "en", "ru") for key in ("errors.unknown_command",
                                                                                    "errors.stale_button")}
     for calls in send_all(rig, updates):
         assert all(call.params.get("text") in allowed for call in calls), [c.params.get("text") for c in calls]
     assert rig.staff_rows() == before  # no audit row, no survey switched
+    assert rig.knowledge_files() == files  # no example added to the knowledge base
 
 
 def test_non_staff_in_staff_paths_get_nothing_and_write_nothing(rig):
