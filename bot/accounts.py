@@ -41,7 +41,7 @@ class Accounts:
             # anonymous response started at 10:00:05 (issue 9).
             if payload and DEEP_LINK_PAYLOAD.fullmatch(payload) and not payload.startswith(SURVEY_PAYLOAD):
                 user.start_payload = payload
-            user.awaiting = None
+            user.awaiting = user.awaiting_since = None
             language = preferred_language(user, telegram_code, self.default_language)
             await uow.commit()
         return language

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 OFFLINE_TOKEN = "0:offline"
+ALLOWED_UPDATES = handlers.ALLOWED_UPDATES  # what polling or a webhook asks Telegram for: only what is handled
 COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
 
 

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # Follow-up questions ("and the partners?", "tell me more", "in Russian please") lean on the last answer
     # for this long; after that a short question is a new conversation.
     followup_minutes: float = Field(default=10.0, gt=0)
+    # After "I want to talk to a person" the user's next text is their question for staff — for this long; after
+    # that a text is an ordinary question again.
+    handoff_wait_minutes: float = Field(default=30.0, gt=0)
 
     knowledge_dir: Path = PROJECT_DIR / "knowledge" / "data"
     # How often the bot looks for knowledge-base changes (reloads them in place) and asks the NLU gateway whether the

@@ -20,6 +20,26 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def escape_shortened(text: str, limit: int, collapse: bool = True) -> str:
+    """Plain text → escaped HTML of at most `limit` characters: shortened *before* escaping (whitespace collapsed
+    unless `collapse` is False), ending in "…" when cut — finished HTML is never sliced, so no entity is cut in
+    half and a text of special characters ("&&&…", five times longer escaped) still fits."""
+    if collapse:
+        text = " ".join(text.split())
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    budget = limit - 1  # room for "…"
+    pieces: list[str] = []
+    for character in text:
+        piece = escape(character)
+        if len(piece) > budget:
+            break
+        pieces.append(piece)
+        budget -= len(piece)
+    return "".join(pieces).rstrip() + "…"
+
+
 def strip_tags(text: str) -> str:
     """HTML → plain text (for the console chat and for logs)."""
     return html.unescape(_TAG.sub("", text))

@@ -31,7 +31,7 @@ from enum import StrEnum
 from .accounts import preferred_language
 from .config import Settings
 from .db.models import HandoffRequest, utcnow
-from .formatting import escape, plain_block
+from .formatting import escape, escape_shortened, plain_block
 from .i18n import Translator
 from .uow import UnitOfWork, UnitOfWorkFactory
 from .vocabulary import HandoffStatus
@@ -175,8 +175,8 @@ class Handoffs:
                 for chat_id in targets
             }
             await uow.commit()
-        question = escape(excerpt(request.text, MAX_QUESTION_SHOWN) if len(request.text) > MAX_QUESTION_SHOWN
-                          else request.text)
+        # shortened before escaping, counted in escaped characters (a question of "&&&…" is five times longer escaped)
+        question = escape_shortened(request.text, MAX_QUESTION_SHOWN, collapse=False)
         landed: list[tuple[int, int, int]] = []  # (chat asked for, chat landed in, message id)
         for chat_id, language in languages.items():
             text = texts(language, "staff.handoff.new", id=request.id, lang=escape(request.language), question=question)
@@ -235,7 +235,7 @@ class Handoffs:
         if not text:
             return Replied(ReplyState.TEXT_ONLY, staff_language, request.id)
         prefix = self._texts(request.language, "staff.handoff.reply_prefix",
-                             question=escape(excerpt(request.text, PREFIX_EXCERPT)))
+                             question=escape_shortened(request.text, PREFIX_EXCERPT))
         pieces = plain_block(text, TELEGRAM_TEXT_LIMIT - len(prefix) - 2)
         delivered = await send(request.chat_id, f"{prefix}\n\n{pieces[0]}") is not None
         for piece in pieces[1:] if delivered else []:

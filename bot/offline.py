@@ -48,11 +48,29 @@ class ApiCall:
         return [button for row in rows for button in row]
 
 
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are exactly "
+                "the same as a current content and reply markup of the message")
+QUERY_ANSWERED = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+def _keyboard(markup: Any) -> str:
+    """A reply_markup parameter in one comparable form ("" for none)."""
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    rows = (markup or {}).get("inline_keyboard") if isinstance(markup, dict) else None
+    return json.dumps(rows, sort_keys=True) if rows else ""
+
+
 class OfflineBotApi(BaseRequest):
+    """Like Telegram, it refuses an edit that changes nothing ("message is not modified") and a second answer
+    to the same button press, so handlers meet those errors in tests as they do in production."""
+
     def __init__(self, on_call: Callable[[ApiCall], None] | None = None) -> None:
         self.calls: list[ApiCall] = []
         self._message_ids = itertools.count(1000)
         self._on_call = on_call
+        self._shown: dict[tuple[str, str], tuple[str, str]] = {}  # (chat, message) → (text, keyboard) as shown
+        self._answered: set[str] = set()
 
     @property
     def read_timeout(self) -> float | None:
@@ -92,8 +110,32 @@ class OfflineBotApi(BaseRequest):
         self.calls.append(call)
         if self._on_call is not None:
             self._on_call(call)
+        refusal = self._refusal(api_method, params)
+        if refusal is not None:
+            return 400, json.dumps({"ok": False, "error_code": 400, "description": refusal}).encode()
         result = self._result(api_method, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> str | None:
+        """What Telegram would refuse, as its error description; records what each message now shows."""
+        if method == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self._answered:
+                return QUERY_ANSWERED
+            self._answered.add(query_id)
+            return None
+        if method not in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            return None
+        keyboard = _keyboard(params.get("reply_markup"))
+        if method == "sendMessage":
+            return None  # recorded in _result, once its message id is known
+        key = (str(params.get("chat_id")), str(params.get("message_id")))
+        before = self._shown.get(key)
+        text = str(params["text"]) if method == "editMessageText" else (before[0] if before else "")
+        if before == (text, keyboard):
+            return NOT_MODIFIED
+        self._shown[key] = (text, keyboard)
+        return None
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id", 1)
@@ -113,7 +155,11 @@ class OfflineBotApi(BaseRequest):
         if method == "getMe":
             return BOT_USER
         if method in ("sendMessage", "editMessageText"):
-            return self._message(params, text=params.get("text", ""))
+            message = self._message(params, text=params.get("text", ""))
+            if method == "sendMessage":
+                key = (str(message["chat"]["id"]), str(message["message_id"]))
+                self._shown[key] = (message["text"], _keyboard(params.get("reply_markup")))
+            return message
         if method == "editMessageReplyMarkup":
             return self._message(params)
         if method == "sendDocument":

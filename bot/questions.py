@@ -8,6 +8,7 @@ question for staff" (`bot.handoff` then records and forwards that question).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -41,6 +42,25 @@ class FloodLimits:
     open_handoffs: int = 3
 
 
+def is_blank(text: str | None) -> bool:
+    """No letter, digit, symbol or punctuation: only spaces, line breaks, control and invisible format characters
+    (zero-width spaces, direction marks). Not a question — nothing to store, nothing to ask the NLU."""
+    return not text or all(unicodedata.category(character)[0] in "ZC" for character in text)
+
+
+_CONTROL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+
+
+def clean_text(text: str) -> str:
+    """A user's text as stored: without control characters (tabs and line breaks kept). PostgreSQL refuses NUL in
+    text columns, and none of them mean anything in a question."""
+    return text.translate(_CONTROL)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Asked:
     """A free-text message recorded: either a question answered by `result`, or (result None) a question for
@@ -65,13 +85,19 @@ class Owned:
 class Questions:
     def __init__(
         self, uow: UnitOfWorkFactory, qa: QAProvider, default_language: str, followup_minutes: float = 10.0,
-        limits: FloodLimits | None = None,
+        limits: FloodLimits | None = None, handoff_wait_minutes: float = 30.0,
     ) -> None:
         self._limits = limits or FloodLimits()
         self._uow = uow
         self._qa = qa
         self._default_language = default_language
         self._followup_minutes = followup_minutes
+        self._handoff_wait = timedelta(minutes=handoff_wait_minutes)
+
+    def _still_waiting(self, since: datetime | None, now: datetime) -> bool:
+        """"Waiting for a question for staff" holds for HANDOFF_WAIT_MINUTES after the user asked for a person;
+        after that their next text is an ordinary question again."""
+        return since is not None and now - _aware(since) <= self._handoff_wait
 
     async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
         """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
@@ -79,21 +105,28 @@ class Questions:
         as a hand-off request). Read (no write), classify with no transaction open, then one short write — so
         no database connection waits for the NLU. Too many questions too fast, or too many open requests to
         staff: `limited` says which, nothing is recorded. The question is answered from one knowledge base to the
-        end, even when staff's teaching reloads it meanwhile."""
+        end, even when staff's teaching reloads it meanwhile. A blank text is refused (ValueError): handlers reply
+        without calling this."""
+        if is_blank(text):
+            raise ValueError("a blank text is not a question")
         qa = self._qa()
-        text = text.strip()[:MAX_STORED_TEXT]
+        text = clean_text(text).strip()[:MAX_STORED_TEXT]
+        now = datetime.now(UTC)
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             fallback = preferred_language(user, telegram_code, self._default_language)
-            since = datetime.now(UTC) - timedelta(seconds=self._limits.burst / self._limits.per_second)
+            since = now - timedelta(seconds=self._limits.burst / self._limits.per_second)
             if await uow.questions.count_since(user_id, since) >= self._limits.burst:
                 return Asked(0, fallback, limited=Limit.QUESTIONS)
-            if user is not None and user.awaiting == Awaiting.HANDOFF:
+            waiting = user is not None and user.awaiting == Awaiting.HANDOFF
+            if waiting and user is not None and self._still_waiting(user.awaiting_since, now):
                 return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
             context = await self._context(uow, user_id, qa.kb)
         result = await answer_in_context(qa, text, fallback, context)
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)
+            if user.awaiting == Awaiting.HANDOFF:  # the wait for a question for staff had expired: this was a question
+                user.awaiting = user.awaiting_since = None
             question = uow.questions.add(
                 Question(
                     user_id=user_id,
@@ -105,11 +138,13 @@ class Questions:
                     engine=result.engine,
                     outcome=result.outcome,
                     entry_id=result.entry.id if result.entry else None,
+                    offered=" ".join(entry.id for entry in result.suggestions) or None,
                 )
             )
             await uow.flush()
             if result.kind == "meta" and result.intent == "human_handoff":
                 user.awaiting = Awaiting.HANDOFF
+                user.awaiting_since = datetime.now(UTC)
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)
@@ -121,7 +156,7 @@ class Questions:
     ) -> Asked:
         """The question after "talk to a person": a hand-off request — unless the user has too many open."""
         user = await uow.users.touch(user_id, telegram_code)
-        user.awaiting = None
+        user.awaiting = user.awaiting_since = None
         language = qa.language_of(text, fallback)
         if await uow.handoffs.open_count(user_id) >= self._limits.open_handoffs:
             await uow.commit()
@@ -161,11 +196,13 @@ class Questions:
         return Asked(question.id, language)
 
     async def pick(self, user_id: int, question_id: int, entry: Entry) -> Owned | None:
-        """The user chose one of the "did you mean" entries. None: not their question (a stale button)."""
+        """The user chose one of the "did you mean" entries. None: not their question, or not an entry that was
+        offered for it (a stale or forged button)."""
         return await self._change(user_id, question_id, QuestionOutcome.CHOSEN, entry.id)
 
     async def none_fit(self, user_id: int, question_id: int) -> Owned | None:
-        """None of the suggestions fit: the question is not covered."""
+        """None of the suggestions fit: the question is not covered. None: not their question, or no
+        suggestions were offered for it (a forged button)."""
         return await self._change(user_id, question_id, QuestionOutcome.NONE_FIT)
 
     async def _change(
@@ -173,8 +210,9 @@ class Questions:
     ) -> Owned | None:
         async with self._uow() as uow:
             question = await self._own(uow, user_id, question_id)
-            if question is None:
-                return None
+            offered = (question.offered or "").split() if question is not None else []
+            if question is None or not offered or (entry_id is not None and entry_id not in offered):
+                return None  # only the buttons the bot showed for this question can change its outcome
             question.outcome = outcome
             if entry_id is not None:
                 question.entry_id = entry_id

@@ -69,7 +69,7 @@ class Services:
         limits = FloodLimits(self.settings.flood_questions_per_second, self.settings.flood_burst,
                              self.settings.max_open_handoffs)
         return Questions(self.uow, self.current_qa, self.settings.default_language, self.settings.followup_minutes,
-                         limits)
+                         limits, self.settings.handoff_wait_minutes)
 
     @cached_property
     def inbox(self) -> Inbox:

@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from . import commands, privacy, qa, staff, surveys
 from .common import SERVICES_KEY, SURVEY_PREFIX, parse, stale, unknown_command
@@ -26,6 +35,13 @@ MAIN_GROUP = 1
 # delivered to the applicant and stops there — even if a survey question is pending for that admin. Any other
 # reply falls through to the groups above.
 STAFF_REPLY_GROUP = -1
+# Before everything: a button press not on a message in a private chat (an inline message, a group) — the bot only
+# puts buttons under its private messages, so it is forged — gets the stale-button answer and goes no further.
+GUARD_GROUP = -2
+
+# The update types the handlers below react to — all that polling (bot/__main__.py) or a webhook set-up asks
+# Telegram for. Edited messages, channel posts, business messages, inline queries… are never delivered.
+ALLOWED_UPDATES: list[str] = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -58,8 +74,17 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await stale(update, context)
 
 
+async def guard_buttons(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is not None and (query.message is None or query.message.chat.type != "private"):
+        await stale(update, context)
+        raise ApplicationHandlerStop
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    private = filters.ChatType.PRIVATE
+    # New messages in private chats only: not an edit of an old message (editing it into "/export x" must not run
+    # the export again), not a business message (a private chat of a business account the bot is connected to).
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     main = [
         CommandHandler("start", commands.start, filters=private),
         CommandHandler("help", commands.help_command, filters=private),
@@ -72,22 +97,22 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(privacy.on_callback, pattern=privacy.CALLBACK_PATTERN),  # /forget confirm
         CallbackQueryHandler(surveys.on_callback, pattern=f"^{SURVEY_PREFIX}"),  # sv:… survey buttons
         *staff.handlers(private),  # /stats, /export… and adm:… buttons; the staff role is checked inside
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, qa.on_text),
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, qa.on_text),
     ]
     catch_alls = [
         CallbackQueryHandler(on_callback),  # Q&A buttons, and the "stale button" answer for anything else
         MessageHandler(private & filters.COMMAND, unknown_command),
-        MessageHandler(private & ~filters.TEXT & filters.UpdateType.MESSAGE, commands.non_text),
+        MessageHandler(private & ~filters.TEXT, commands.non_text),
     ]
     application.add_handlers(main + catch_alls, group=MAIN_GROUP)
     # A survey question is pending: the user's next non-command message (text, sticker, photo…) is for it.
     application.add_handler(
-        MessageHandler(private & ~filters.COMMAND & filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL,
-                       surveys.intercept),
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, surveys.intercept),
         group=INTERCEPT_GROUP,
     )
     application.add_handlers(
         [staff.reply_handler(application.bot_data[SERVICES_KEY].settings), staff.migration_handler()],
         group=STAFF_REPLY_GROUP,
     )
+    application.add_handler(TypeHandler(Update, guard_buttons), group=GUARD_GROUP)
     application.add_error_handler(on_error)

@@ -6,10 +6,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.accounts import DEEP_LINK_PAYLOAD
+from bot.formatting import escape
 from bot.render import answer_messages
 
 from . import keyboards, surveys
-from .common import chat_id, reply_language, send_html, services, stale, telegram_code, user_id
+from .common import chat_id, edit_text, reply_language, send_html, services, stale, telegram_code, user_id
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,7 +47,7 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE, langua
     assert query is not None
     await svc.accounts.set_language(user_id(update), telegram_code(update), language)
     await query.answer()
-    await query.edit_message_text(svc.texts(language, "language.set"))
+    await edit_text(query, svc.texts(language, "language.set"))
 
 
 async def on_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, item: str) -> None:
@@ -61,7 +62,7 @@ async def on_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     language = await reply_language(update, context)
     await query.answer()
-    await query.edit_message_text(svc.texts(language, "topics.prompt"), reply_markup=keyboards.categories(language, svc.kb))
+    await edit_text(query, svc.texts(language, "topics.prompt"), keyboards.categories(language, svc.kb))
 
 
 async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, category: str) -> None:
@@ -73,10 +74,8 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, catego
     language = await reply_language(update, context)
     title = svc.kb.taxonomy.categories[category].get(language)
     await query.answer()
-    await query.edit_message_text(
-        svc.texts(language, "topics.category", category=title),
-        reply_markup=keyboards.category_entries(category, language, svc.kb, svc.texts),
-    )
+    await edit_text(query, svc.texts(language, "topics.category", category=escape(title)),
+                    keyboards.category_entries(category, language, svc.kb, svc.texts))
 
 
 async def on_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, entry_id: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, ChatMigrated, TelegramError
@@ -99,13 +101,29 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(svc.texts(language, "errors.stale_button"), show_alert=False)
 
 
-async def edit_text(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
-    """Replace a button's message; pressing a button whose result is already shown is not an error."""
+async def quietly(action: Awaitable[Any]) -> bool:
+    """Run an edit of an earlier message (text or buttons). Edits are cosmetic: a second tap on the same button
+    ("message is not modified"), a message too old to edit or already deleted must not fail the update — that
+    would send the user to the error handler, which would answer their button a second time. False when the
+    edit did not happen (logged)."""
     try:
-        await query.edit_message_text(text, reply_markup=keyboard)
+        await action
     except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+        if "not modified" in str(exc).lower():
+            return False
+        log.warning("could not edit a message: %s", exc)
+        return False
+    return True
+
+
+async def edit_text(query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None) -> bool:
+    """Replace a button's message (quietly: pressing a button whose result is already shown is not an error)."""
+    return await quietly(query.edit_message_text(text, reply_markup=keyboard))
+
+
+async def edit_markup(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Replace (or, with None, remove) a button message's keyboard, quietly (see `quietly`)."""
+    return await quietly(query.edit_message_reply_markup(keyboard))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,6 +195,8 @@ def _compile(shape: str) -> re.Pattern[str]:
 
 
 _PATTERNS = {verb: _compile(shape) for verb, shape in SHAPES.items()}
+_ARGUMENT_KINDS = {verb: re.findall(r"\{(\w+)\}", shape) for verb, shape in SHAPES.items()}
+MAX_ROW_ID = 2**31 - 1  # row ids are 32-bit integers (PostgreSQL refuses a larger number for such a column)
 
 
 @dataclass(frozen=True)
@@ -193,7 +213,8 @@ def parse(data: str | None, prefix: str = "") -> Callback | None:
     for verb, pattern in _PATTERNS.items():
         match = pattern.fullmatch(data)
         if match:
-            return Callback(verb, match.groups())
+            ids = (value for value, kind in zip(match.groups(), _ARGUMENT_KINDS[verb], strict=True) if kind == "id")
+            return Callback(verb, match.groups()) if all(int(value) <= MAX_ROW_ID for value in ids) else None
     return None
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.db.models import SurveyAnswer, SurveyResponse
@@ -24,6 +24,7 @@ from .common import (
     SHAPES,
     button,
     chat_id,
+    edit_text,
     markup,
     parse,
     reply_language,
@@ -139,10 +140,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         text = svc.texts(forgotten.language, "privacy.forget_kept")
     else:
         text = svc.texts(forgotten.language, "privacy.forgotten", count=forgotten.deleted)
-    try:
-        await query.edit_message_text(text)
-    except BadRequest as exc:  # a message too old or unchanged: cosmetic
-        log.debug("could not edit the /forget message: %s", exc)
+    await edit_text(query, text)
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,10 +13,11 @@ from telegram.ext import ContextTypes
 
 from bot.nlu_client import MAX_TEXT_FOR_NLU
 from bot.qa import QAResult
+from bot.questions import is_blank
 from bot.render import answer_messages, missing_detail_messages
 
 from . import keyboards
-from .common import send_html, services, staff_poster, stale, telegram_code, user_id
+from .common import edit_markup, reply_language, send_html, services, staff_poster, stale, telegram_code, user_id
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or update.effective_user is None or not message.text:
         return
     svc = services(context)
+    if is_blank(message.text):  # spaces, line breaks, invisible characters only: not a question, nothing stored
+        await send_html(update, context, [svc.texts(await reply_language(update, context), "errors.blank_text")])
+        return
     asked = await svc.questions.ask(user_id(update), message.chat_id, message.text, telegram_code(update))
     if asked.limited is not None:  # too fast, or too many open requests to staff: say so, politely
         svc.metrics.limited.labels(asked.limited.value).inc()
@@ -115,9 +119,8 @@ async def on_rate(update: Update, context: ContextTypes.DEFAULT_TYPE, question_i
     language = question.language
     await query.answer(svc.texts(language, "rating.thanks_up" if verdict == "u" else "rating.thanks_down"))
     feedback = ASSISTANT_SURVEY if ASSISTANT_SURVEY in svc.surveys else None
-    await query.edit_message_reply_markup(
-        keyboards.answer(question.id, entry, language, svc.kb, rated=verdict, feedback_survey=feedback,
-                         texts=svc.texts))
+    await edit_markup(query, keyboards.answer(question.id, entry, language, svc.kb, rated=verdict,
+                                              feedback_survey=feedback, texts=svc.texts))
 
 
 async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, question_id: str) -> None:
@@ -137,7 +140,7 @@ async def on_handoff(update: Update, context: ContextTypes.DEFAULT_TYPE, questio
         await send_html(update, context, [svc.texts(requested.language, "limits.handoffs")])
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await edit_markup(query, None)
     assert requested.request_id is not None
     await notify_staff(update, context, requested.request_id)
     await send_html(update, context, [svc.texts(requested.language, "handoff.recorded")])

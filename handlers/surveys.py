@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -23,21 +22,13 @@ from bot.surveys.reminders import Delivery
 from bot.surveys.service import Offer, Operation, StepOutcome
 
 from . import survey_views as views
-from .common import SURVEY_PREFIX, chat_id, parse, services, stale, telegram_code, user_id
+from .common import SURVEY_PREFIX, chat_id, parse, quietly, services, stale, telegram_code, user_id
 
 log = logging.getLogger(__name__)
 
 DEEP_LINK = re.compile(r"survey_([a-z][a-z0-9_]{0,39})")
 # Reasons a button press is refused with a short alert (the question stays as it is).
 _ALERTS = {"choose_one", "not_optional", "first_question", "no_answer"}
-
-
-async def quietly(action: Awaitable[Any]) -> None:
-    """Edits of earlier messages are cosmetic: a message too old or unchanged must not fail the update."""
-    try:
-        await action
-    except BadRequest as exc:
-        log.debug("could not edit a survey message: %s", exc)
 
 
 async def _say(context: ContextTypes.DEFAULT_TYPE, chat: int, text: str,

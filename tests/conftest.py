@@ -114,3 +114,12 @@ def kb_answer(kb: KnowledgeBase, entry_id: str, language: str) -> str:
     entry = kb.entry(entry_id)
     assert entry is not None, entry_id
     return escape(entry.answer.get(language).split("\n")[0][:40])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The fuzz suite's per-update times (tests/fuzz/rig.py): reported, never asserted."""
+    import sys
+
+    rig = sys.modules.get("tests.fuzz.rig")
+    if rig is not None and rig.STATS.updates:
+        terminalreporter.write_line(rig.STATS.line())

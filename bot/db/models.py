@@ -56,6 +56,7 @@ class User(Base):
     # What the user's next text message is, when it is not a question: "handoff" = a question for staff.
     # Kept in the database (not in memory) so it survives restarts and works across bot processes.
     awaiting: Mapped[str | None] = mapped_column(String(32))
+    awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # expires (HANDOFF_WAIT_MINUTES)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -75,6 +76,9 @@ class Question(Base):
     engine: Mapped[str] = mapped_column(String(16))  # bot.vocabulary.Engine
     outcome: Mapped[str] = mapped_column(String(32))  # bot.vocabulary.QuestionOutcome, or a meta intent
     entry_id: Mapped[str | None] = mapped_column(String(64))  # the entry answered with, if any
+    # The entry ids offered as "did you mean" / related, space-separated: the only entries a pick: button may
+    # choose (NULL: nothing was offered, so pick:/none: buttons for this question are forged).
+    offered: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
@@ -211,6 +215,8 @@ class SurveyReminder(Base):
     )
     chat_id: Mapped[int] = mapped_column(BigInteger)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # When a bot process claimed it for sending (the row is deleted once sent). A claim older than
+    # bot.surveys.reminders.CLAIM_EXPIRY belongs to a process that died: it may be claimed again.
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

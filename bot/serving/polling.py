@@ -39,8 +39,9 @@ async def recover(application: Any, inbox: Inbox) -> int:
 
 
 async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Metrics | None = None,
-               timeout: int = 10) -> None:
-    """Until `stop` is set: getUpdates → store → enqueue → next offset."""
+               timeout: int = 10, allowed_updates: list[str] | None = None) -> None:
+    """Until `stop` is set: getUpdates → store → enqueue → next offset. `allowed_updates`: the update types the
+    handlers use (bot.app.ALLOWED_UPDATES); None asks for every type."""
     await recover(application, inbox)
     offset: int | None = None
     backoff = 1.0
@@ -49,7 +50,7 @@ async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Met
     while not stop.is_set():
         try:
             updates = await _unless_stopped(stop, application.bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES))
+                offset=offset, timeout=timeout, allowed_updates=allowed_updates or Update.ALL_TYPES))
             if updates is None:  # stopping: whatever that call fetched is not confirmed, Telegram redelivers it
                 break
             payloads = [update.to_dict() for update in updates]

@@ -12,9 +12,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from telegram import Update
-
-from bot.app import build_application, build_services, close_services
+from bot.app import ALLOWED_UPDATES, build_application, build_services, close_services
 from bot.config import Settings
 
 from .polling import poll, recover
@@ -42,7 +40,7 @@ async def serve_polling(settings: Settings) -> None:
             await application.start()
             log.info("serving Telegram by long polling via %s (replica %s)", settings.telegram_api_base_url,
                      settings.replica_id)
-            await poll(application, services.inbox, stop, services.metrics)
+            await poll(application, services.inbox, stop, services.metrics, allowed_updates=ALLOWED_UPDATES)
             log.info("stopping")
             await application.stop()
     finally:
@@ -76,7 +74,7 @@ async def serve_webhook(settings: Settings) -> None:
             if application.post_init:
                 await application.post_init(application)
             await application.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                                              allowed_updates=Update.ALL_TYPES,
+                                              allowed_updates=ALLOWED_UPDATES,
                                               max_connections=settings.webhook_max_connections)
             await application.start()
             await recover(application, services.inbox)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.formatting import TELEGRAM_TEXT_LIMIT, escape
+from bot.formatting import escape, escape_shortened, pack
 from bot.i18n import Translator
 from bot.surveys.schema import UNSURE, Question, Survey
 from bot.teaching import ModelStatus
@@ -97,13 +97,13 @@ def _distribution(stats: QuestionStats, texts: Translator, language: str) -> lis
         else:
             label = str(key)
         bar = DIST_BAR * round(DIST_WIDTH * count / peak) if count else ""
-        lines.append(f"  {escape(shorten(label, 40))}: {bar} {count} ({count / total:.0%})")
+        lines.append(f"  {escape_shortened(label, 40)}: {bar} {count} ({count / total:.0%})")
     return lines
 
 
-def question_stats_block(number: int, stats: QuestionStats, texts: Translator, language: str) -> str:
+def question_stats_lines(number: int, stats: QuestionStats, texts: Translator, language: str) -> list[str]:
     question = stats.question
-    title = escape(shorten(question.text.get(language), 120))
+    title = escape_shortened(question.text.get(language), 120)
     values: dict[str, Any] = {"n": number, "text": title, "count": stats.answered}
     if question.type == "scale":
         head = texts(
@@ -122,7 +122,7 @@ def question_stats_block(number: int, stats: QuestionStats, texts: Translator, l
     lines = [head]
     if question.type != "text":
         lines += _distribution(stats, texts, language)
-    return "\n".join(lines)
+    return lines
 
 
 def survey_stats_blocks(stats: SurveyStats, texts: Translator, language: str) -> list[str]:
@@ -150,8 +150,9 @@ def survey_stats_blocks(stats: SurveyStats, texts: Translator, language: str) ->
     )
     blocks = [head]
     for number, question_stats in enumerate(stats.questions, start=1):
-        block = question_stats_block(number, question_stats, texts, language)
-        blocks.append(block if len(block) <= TELEGRAM_TEXT_LIMIT else block[: TELEGRAM_TEXT_LIMIT - 1] + "…")
+        # Each line is short (texts shortened before escaping); a question with very many choices becomes
+        # several blocks, split between lines — finished HTML is never sliced.
+        blocks += pack(question_stats_lines(number, question_stats, texts, language), separator="\n")
     return blocks
 
 
@@ -222,9 +223,10 @@ def response_blocks(survey: Survey, response: StoredResponse, texts: Translator,
     ]
     for question in survey.questions:
         raw, skipped = response.answers.get(question.id, (None, True))
-        answer = shorten(answer_text(question, raw, skipped, texts, language), MAX_ANSWER_TEXT)
-        lines.append(f"<i>{escape(shorten(question.text.get(language), 200))}</i>\n{escape(answer)}")
-    return ["\n".join(lines)] if len("\n".join(lines)) <= TELEGRAM_TEXT_LIMIT else [lines[0], *lines[1:]]
+        # Shortened *before* escaping, to a length counted in escaped characters: 1,000 "&" are 5,000 escaped.
+        answer = escape_shortened(answer_text(question, raw, skipped, texts, language), MAX_ANSWER_TEXT)
+        lines.append(f"<i>{escape_shortened(question.text.get(language), 200)}</i>\n{answer}")
+    return pack(lines, separator="\n")
 
 
 # --- /unanswered -------------------------------------------------------------------------------------------------
@@ -252,7 +254,7 @@ def unanswered_block(item: UnansweredQuestion, kb: KnowledgeBase, texts: Transla
         date=timestamp(item.created_at),
         lang=escape(item.language),
         reason=reason,
-        text=escape(shorten(item.text, MAX_LIST_TEXT)),
+        text=escape_shortened(item.text, MAX_LIST_TEXT),
         guess=guess,
         confidence=confidence,
     )

@@ -1,16 +1,18 @@
 """Survey reminders: one per unfinished response, sent once when due. No Telegram: the caller passes `send`.
 
-Each due reminder is claimed first (UPDATE … WHERE sent_at IS NULL: one winner), so two bot processes never
-send the same reminder; it is sent after that claim is committed (no database transaction is held across the
-network call), and the row is deleted afterwards — for an anonymous response its chat id was the only link to
-a person. A passing failure releases the claim, so the next run tries again.
+Each due reminder is claimed first (UPDATE … WHERE sent_at IS NULL: one winner; `sent_at` holds the claim's
+time), so two bot processes never send the same reminder; it is sent after that claim is committed (no database
+transaction is held across the network call), and the row is deleted afterwards — for an anonymous response its
+chat id was the only link to a person. A passing failure releases the claim, so the next run tries again. A claim
+older than CLAIM_EXPIRY belongs to a process that died between claiming and deleting: it expires, and the next
+run claims the reminder again (sent twice at worst, never lost).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.uow import UnitOfWorkFactory
@@ -18,6 +20,8 @@ from bot.uow import UnitOfWorkFactory
 from .engine import Progress, SurveyEngine
 
 log = logging.getLogger(__name__)
+
+CLAIM_EXPIRY = timedelta(minutes=15)  # far longer than one send takes, even through the rate limiter
 
 
 class Delivery(StrEnum):
@@ -31,20 +35,23 @@ SendReminder = Callable[[int, Progress], Awaitable[Delivery]]
 
 
 class Reminders:
-    def __init__(self, uow: UnitOfWorkFactory, engine: SurveyEngine) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, engine: SurveyEngine, claim_expiry: timedelta = CLAIM_EXPIRY) -> None:
         self._uow = uow
         self._engine = engine
+        self._claim_expiry = claim_expiry
 
     async def deliver(self, send: SendReminder, now: datetime | None = None) -> int:
         """Send every due reminder once; returns how many were sent."""
         engine = self._engine
         now = now or engine.clock()
+        expired = now - self._claim_expiry  # claims made before this belong to a process that died
         async with self._uow() as uow:
-            due = [(row.id, row.response_id, row.chat_id) for row in await uow.surveys.due_reminders(now)]
+            due = [(row.id, row.response_id, row.chat_id)
+                   for row in await uow.surveys.due_reminders(now, claims_before=expired)]
         sent = 0
         for reminder_id, response_id, chat_id in due:
             async with self._uow() as uow:
-                if not await uow.surveys.claim_reminder(reminder_id, now):
+                if not await uow.surveys.claim_reminder(reminder_id, now, claims_before=expired):
                     continue  # another process has it
                 response = await uow.surveys.response(response_id)
                 progress = (await engine.progress(uow, response)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyCompletion, SurveyReminder, SurveyResponse, SurveyState, utcnow
@@ -146,20 +146,31 @@ class SurveyRepository:
         result = await self._session.execute(delete(SurveyReminder).where(SurveyReminder.response_id == response_id))
         return cast(CursorResult[Any], result).rowcount or 0
 
-    async def due_reminders(self, now: datetime, limit: int = 50) -> list[SurveyReminder]:
+    @staticmethod
+    def _claimable(claims_before: datetime | None) -> ColumnElement[bool]:
+        """Not claimed — or claimed before `claims_before` by a process that never finished (it died)."""
+        unclaimed = SurveyReminder.sent_at.is_(None)
+        return unclaimed if claims_before is None else or_(unclaimed, SurveyReminder.sent_at < claims_before)
+
+    async def due_reminders(self, now: datetime, limit: int = 50,
+                            claims_before: datetime | None = None) -> list[SurveyReminder]:
+        """Reminders due at `now` that nobody is sending (see `claim_reminder` for `claims_before`)."""
         result = await self._session.execute(
             select(SurveyReminder)
-            .where(SurveyReminder.due_at <= now, SurveyReminder.sent_at.is_(None))
+            .where(SurveyReminder.due_at <= now, self._claimable(claims_before))
             .order_by(SurveyReminder.due_at)
             .limit(limit)
         )
         return list(result.scalars())
 
-    async def claim_reminder(self, reminder_id: int, now: datetime | None = None) -> bool:
-        """Mark a reminder as being sent; True only for the one process whose UPDATE changed the row."""
+    async def claim_reminder(self, reminder_id: int, now: datetime | None = None,
+                             claims_before: datetime | None = None) -> bool:
+        """Mark a reminder as being sent (`sent_at` = the claim's time); True only for the one process whose
+        UPDATE changed the row. A claim made before `claims_before` is expired — its process died between the
+        claim and deleting the row — and may be taken over."""
         result = await self._session.execute(
             update(SurveyReminder)
-            .where(SurveyReminder.id == reminder_id, SurveyReminder.sent_at.is_(None))
+            .where(SurveyReminder.id == reminder_id, self._claimable(claims_before))
             .values(sent_at=now or utcnow())
             .execution_options(synchronize_session=False)
         )

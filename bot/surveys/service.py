@@ -185,7 +185,7 @@ class SurveyService:
                         await self.engine.cancel(uow, response)
                     awaiting = user is not None and user.awaiting is not None
                     if user is not None and awaiting:
-                        user.awaiting = None
+                        user.awaiting = user.awaiting_since = None
                     await uow.commit()
                 return Cancelled(language, response is not None, awaiting)
             except (StaleDataError, IntegrityError):

@@ -4,22 +4,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from telegram import InputFile, Message, Update
-from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.db.models import utcnow
-from bot.formatting import escape
+from bot.formatting import escape, escape_shortened
 from bot.staff.export import FORMATS, ValueLabels, export_filename
-from bot.staff.render import shorten
 from bot.staff.stats import QuestionStats
 from bot.surveys.schema import Survey
 
-from ..common import chat_id, send_html, services
+from ..common import chat_id, quietly, send_html, services
 from .access import staff_only
 from .reports import survey_arg, usage
 
@@ -46,11 +43,6 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lan
     )
 
 
-async def _edit_quietly(status: Message, text: str) -> None:
-    with contextlib.suppress(BadRequest):  # e.g. "message is not modified": progress is best effort
-        await status.edit_text(text)
-
-
 async def _export_and_send(
     update: Update, context: ContextTypes.DEFAULT_TYPE, survey: Survey, fmt: str, language: str, status: Message
 ) -> None:
@@ -65,7 +57,7 @@ async def _export_and_send(
         last_edit = time.monotonic()
         text = svc.texts(language, "staff.export.progress", title=title, format=fmt.upper(), done=done, total=total)
         # Called while the export's transaction is open: the edit runs in a task of its own, not awaited here.
-        context.application.create_task(_edit_quietly(status, text), update=update)
+        context.application.create_task(quietly(status.edit_text(text)), update=update)
 
     labels = ValueLabels(language, svc.texts(language, "staff.value_yes"), svc.texts(language, "staff.value_no"),
                          svc.texts(language, "staff.value_unsure"))
@@ -73,7 +65,7 @@ async def _export_and_send(
         result = await svc.staff.export(survey, fmt, labels, progress)
     except Exception:
         log.exception("export of %s failed", survey.id)
-        await status.edit_text(svc.texts(language, "staff.export.failed"))
+        await quietly(status.edit_text(svc.texts(language, "staff.export.failed")))
         return
     try:
         with result.path.open("rb") as handle:
@@ -84,7 +76,8 @@ async def _export_and_send(
             )
     finally:
         result.path.unlink(missing_ok=True)
-    await status.edit_text(svc.texts(language, "staff.export.done", rows=result.rows, seconds=f"{result.seconds:.1f}"))
+    await quietly(status.edit_text(svc.texts(language, "staff.export.done", rows=result.rows,
+                                             seconds=f"{result.seconds:.1f}")))
 
 
 @staff_only("chart")
@@ -106,7 +99,7 @@ async def chart_command(update: Update, context: ContextTypes.DEFAULT_TYPE, lang
         selected = [one]
     if len(selected) == 1 and not selected[0].chartable:
         text = svc.texts(language, "staff.chart.text_question",
-                         question=escape(selected[0].question.text.get(language)), count=selected[0].answered)
+                         question=escape_shortened(selected[0].question.text.get(language), 1000), count=selected[0].answered)
         await send_html(update, context, [text])
         return
     charts = [question_stats for question_stats in selected if question_stats.chartable][:MAX_CHARTS]
@@ -135,7 +128,7 @@ async def _draw_and_send(
         question_text = question_stats.question.text.get(language)
         png = await asyncio.to_thread(question_chart_png, question_stats, texts)
         caption = svc.texts(language, "staff.chart.caption", title=escape(survey.title.get(language)),
-                            question=escape(shorten(question_text, 800)))
+                            question=escape_shortened(question_text, 800))
         await context.bot.send_photo(
             chat_id(update),
             photo=InputFile(png or b"", filename=f"{survey.id}-{question_stats.question.id}.png"),

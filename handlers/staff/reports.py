@@ -14,7 +14,7 @@ from bot.staff.service import ResponsesPage, SurveyOverview
 from bot.surveys.schema import Survey
 from bot.vocabulary import ResponseStatus
 
-from ..common import button, edit_text, markup, send_html, services, stale, telegram_code, user_id
+from ..common import button, edit_markup, edit_text, markup, send_html, services, stale, telegram_code, user_id
 from .access import count_arg, staff_only
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,14 @@ async def on_responses_page(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     if len(messages) == 1:
         await edit_text(query, messages[0], keyboard)
     else:  # a page too long for one message: send it anew, keep the old one without buttons
-        await query.edit_message_reply_markup(None)
+        await edit_markup(query, None)
         await send_html(update, context, messages, keyboard)
 
 
-def _surveys_view(texts: Translator, language: str, overview: list[SurveyOverview]) -> tuple[str, InlineKeyboardMarkup | None]:
+def _surveys_view(texts: Translator, language: str,
+                  overview: list[SurveyOverview]) -> tuple[list[str], InlineKeyboardMarkup | None]:
     if not overview:
-        return texts(language, "staff.stats.no_surveys"), None
+        return [texts(language, "staff.stats.no_surveys")], None
     blocks = [texts(language, "staff.surveys.header")]
     rows = []
     for item in overview:
@@ -132,16 +133,15 @@ def _surveys_view(texts: Translator, language: str, overview: list[SurveyOvervie
         ))
         key, target = ("staff.surveys.close", 0) if item.is_open else ("staff.surveys.open", 1)
         rows.append([button(texts(language, key, survey=survey.id), "adm.state", survey.id, target)])
-    text = "\n\n".join(blocks)
-    return (text if len(text) <= 4096 else text[:4095] + "…"), markup(rows)
+    return pack(blocks), markup(rows)  # split between surveys: finished HTML is never sliced
 
 
 @staff_only("surveys")
 async def surveys_command(update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, args: list[str]) -> None:
     """/surveys — every survey, open or closed, with counts; a button to open or close each."""
     svc = services(context)
-    text, keyboard = _surveys_view(svc.texts, language, await svc.staff.overview())
-    await send_html(update, context, [text], keyboard)
+    messages, keyboard = _surveys_view(svc.texts, language, await svc.staff.overview())
+    await send_html(update, context, messages, keyboard)
 
 
 async def on_survey_state(update: Update, context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery,
@@ -157,5 +157,9 @@ async def on_survey_state(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     await query.answer(
         svc.texts(language, "staff.surveys.changed", survey=survey.id, state=state_word(open_now, svc.texts, language))
     )
-    text, keyboard = _surveys_view(svc.texts, language, overview)
-    await edit_text(query, text, keyboard)
+    messages, keyboard = _surveys_view(svc.texts, language, overview)
+    if len(messages) == 1:
+        await edit_text(query, messages[0], keyboard)
+    else:  # too long for one message: send it anew, keep the old one without buttons
+        await edit_markup(query, None)
+        await send_html(update, context, messages, keyboard)

@@ -12,8 +12,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.formatting import escape, pack
-from bot.staff.render import shorten, unanswered_block
+from bot.formatting import escape, escape_shortened, pack
+from bot.staff.render import unanswered_block
 from bot.staff.repositories import UnansweredQuestion
 from bot.vocabulary import QuestionOutcome
 
@@ -66,7 +66,7 @@ async def on_suggest(update: Update, context: ContextTypes.DEFAULT_TYPE, query: 
         await stale(update, context)
         return
     language = await svc.accounts.language(user_id(update), telegram_code(update))
-    text = svc.texts(language, "staff.unanswered.choose", text=escape(shorten(question.text, 300)),
+    text = svc.texts(language, "staff.unanswered.choose", text=escape_shortened(question.text, 300),
                      lang=escape(question.language))
     keyboard = await _suggestion_keyboard(context, question, language)
     await query.answer()
@@ -91,7 +91,7 @@ async def on_category(update: Update, context: ContextTypes.DEFAULT_TYPE, query:
     rows = [[button(entry.title.get(language), "adm.assign", question.id, entry.id)] for entry in kb.by_category(category)]
     rows.append([button(svc.texts(language, "staff.unanswered.back"), "adm.suggest_edit", question.id)])
     text = svc.texts(language, "staff.unanswered.category", category=escape(kb.taxonomy.categories[category].get(language)),
-                     text=escape(shorten(question.text, 300)))
+                     text=escape_shortened(question.text, 300))
     await query.answer()
     await edit_text(query, text, markup(rows))
 
@@ -116,12 +116,12 @@ async def on_assign(update: Update, context: ContextTypes.DEFAULT_TYPE, query: C
         await edit_text(query, svc.texts(language, "staff.unanswered.refused", kinds=escape(kinds)), None)
         return
     if added is None:
-        await edit_text(query, svc.texts(language, "staff.unanswered.failed", reason=escape(assigned.error or "")), None)
+        await edit_text(query, svc.texts(language, "staff.unanswered.failed", reason=escape_shortened(assigned.error or "", 500)), None)
         return
     entry = kb.entry(intent)
     title = entry.title.get(language) if entry else intent
     log.info("staff %s added an example to %s (%s)", user_id(update), intent, added.path.name)
-    lines = [svc.texts(language, "staff.unanswered.added", text=escape(added.text), lang=escape(added.language),
+    lines = [svc.texts(language, "staff.unanswered.added", text=escape_shortened(added.text, 1000), lang=escape(added.language),
                        title=escape(title), file=escape(_relative(added.path, svc.settings.knowledge_dir))),
              svc.texts(language, "staff.teaching.reloaded" if assigned.reloaded else "staff.teaching.not_reloaded"),
              svc.texts(language, "staff.teaching.retraining" if assigned.retrains else "staff.teaching.no_nlu")]

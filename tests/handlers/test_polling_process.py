@@ -91,6 +91,9 @@ def test_bot_process_polls_a_bot_api_server_answers_and_stops_cleanly(tmp_path):
         answers = [params["text"] for method, params in FakeBotApi.calls if method == "sendMessage"]
         assert answers and kb_answer(load_knowledge_base(), "fact_budget", "lv") in answers[0]
         assert any(method == "setMyCommands" for method, _ in FakeBotApi.calls)
+        polls = [params for method, params in FakeBotApi.calls if method == "getUpdates"]
+        asked = polls[0]["allowed_updates"]  # only the update types the handlers use (issue 9, item 7)
+        assert (json.loads(asked) if isinstance(asked, str) else asked) == ["message", "callback_query"]
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -222,3 +222,163 @@ async def test_a_detail_the_presentation_lacks_is_declined_with_the_total_and_a_
     assert (question.outcome, question.intent, question.entry_id) == ("out_of_scope", "fact_projects", "fact_projects")
     await harness.press(data[0])
     assert await count(harness, HandoffRequest) == 1
+
+
+# --- issue 9, item 6: a second tap is not an error; the error handler never fails ---------------------------------
+
+GENERIC_ERROR = "radās kļūda"
+
+
+async def test_second_taps_on_rating_language_and_topic_buttons_are_quiet(harness, caplog):
+    """Telegram refuses an edit that changes nothing ("message is not modified"); the offline API does too.
+    A second tap must not reach the error handler (which would answer the button a second time)."""
+    await harness.say("cik partneru bija programmai")
+    rate_up = harness.buttons()[0]["callback_data"]
+    for data in (rate_up, rate_up, "lang:en", "lang:en", "top", "top", "top:c:facts", "top:c:facts"):
+        calls = await harness.press(data)
+        assert [c.method for c in calls if c.method == "answerCallbackQuery"] == ["answerCallbackQuery"], data
+        assert not any(GENERIC_ERROR in c.text or "error occurred" in c.text for c in calls), data
+    refused = [c for c in harness.api.calls if c.method.startswith("edit")]
+    assert refused  # the last press's edit was refused as "not modified" — quietly
+    assert "error while handling" not in caplog.text
+
+
+def error_context(harness, error: Exception):
+    from telegram.ext import CallbackContext
+
+    context = CallbackContext(harness.app)
+    context.error = error
+    return context
+
+
+async def test_error_handler_survives_none_garbage_and_empty_updates(harness, caplog):
+    from telegram import Update
+
+    from handlers.errors import on_error
+
+    harness.api.clear()
+    for update in (None, "garbage", object(), Update(update_id=7)):
+        await on_error(update, error_context(harness, RuntimeError("boom")))
+    assert harness.api.calls == []
+    assert caplog.text.count("error while handling update") == 4
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_error_handler_apologises_even_when_the_button_was_already_answered(harness, caplog):
+    from handlers.errors import on_error
+
+    update = harness.user.callback("lang:en")
+    await update.callback_query.answer()  # the handler answered before failing
+    harness.api.clear()
+    await on_error(update, error_context(harness, RuntimeError("boom")))
+    methods = [c.method for c in harness.api.calls]
+    assert methods == ["answerCallbackQuery", "sendMessage"]  # the second answer is refused, the apology sent
+    assert GENERIC_ERROR in harness.last_text()
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_error_handler_does_not_fail_when_the_apology_cannot_be_sent(harness, caplog):
+    from handlers.errors import on_error
+
+    harness.api._refusal = lambda method, params: "Forbidden: bot was blocked by the user"
+    await on_error(harness.user.message("x"), error_context(harness, RuntimeError("boom")))
+    assert "could not tell the user about the error" in caplog.text
+    assert "the error handler failed" not in caplog.text
+
+
+async def test_a_failing_button_handler_after_its_answer_ends_in_one_apology(harness, caplog):
+    async def broken(*_args, **_kwargs):
+        raise RuntimeError("database exploded")
+
+    harness.services.accounts.set_language = broken
+    calls = await harness.press("lang:en")
+    assert [c.method for c in calls].count("sendMessage") == 1 and GENERIC_ERROR in harness.last_text()
+    assert "database exploded" in caplog.text and "the error handler failed" not in caplog.text
+
+
+# --- issue 9, item 8: forged pick/none, the staff-question wait expires, blank texts --------------------------------
+
+
+async def test_forged_pick_and_none_cannot_rewrite_a_question_outcome(harness):
+    harness.services.qa._nlu = FakeNlu({"rezultati?": [("results_overview", 0.28), ("results_society", 0.26)]})
+    await harness.say("cik partneru bija programmai")  # answered directly: nothing was offered
+    await harness.say("rezultati?")  # "did you mean": results_overview, results_society
+    async with harness.services.uow() as uow:
+        answered, clarified = (await uow.session.execute(select(Question).order_by(Question.id))).scalars().all()
+    assert clarified.offered == "results_overview results_society"
+    for data in (f"pick:{answered.id}:fact_budget", f"none:{answered.id}", f"pick:{clarified.id}:fact_budget",
+                 f"pick:{clarified.id}:results_art"):
+        calls = await harness.press(data)
+        assert [(c.method, c.params.get("text", "")[:17]) for c in calls] == [("answerCallbackQuery", "Šī poga vairs nav")], data
+    async with harness.services.uow() as uow:
+        rows = (await uow.session.execute(select(Question).order_by(Question.id))).scalars().all()
+    assert [(q.outcome, q.entry_id) for q in rows] == [("answer", "fact_partners"), ("clarify", None)]
+    await harness.press(f"pick:{clarified.id}:results_society")  # what was offered still works
+    async with harness.services.uow() as uow:
+        picked = await uow.questions.get(clarified.id)
+    assert (picked.outcome, picked.entry_id) == ("chosen", "results_society")
+
+
+async def test_waiting_for_a_question_for_staff_expires(harness):
+    from datetime import UTC, datetime, timedelta
+
+    harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
+    await harness.say("gribu runāt ar cilvēku")
+    async with harness.services.uow() as uow:
+        user = await uow.users.get(5001)
+        assert user.awaiting == "handoff" and user.awaiting_since is not None
+        user.awaiting_since = datetime.now(UTC) - timedelta(minutes=31)  # HANDOFF_WAIT_MINUTES is 30
+        await uow.commit()
+    await harness.say("kāds bija programmas budžets")
+    assert kb_answer(harness.services.kb, "fact_budget", "lv") in harness.last_text()  # an ordinary question
+    assert await count(harness, HandoffRequest) == 0
+    async with harness.services.uow() as uow:
+        assert (await uow.users.get(5001)).awaiting is None
+
+
+async def test_blank_text_is_not_a_question_and_nothing_is_stored(harness):
+    for text in (" ", "   \n\t  ", "\u200b\u200f\u2060", "\u3000\u00a0"):
+        calls = await harness.say(text)
+        assert [c.method for c in calls] == ["sendMessage"], repr(text)
+        assert "nav neviena vārda" in harness.last_text()
+    assert await count(harness, Question) == 0 and await count(harness, User) == 0
+    harness.services.qa._nlu = FakeNlu({"gribu runāt ar cilvēku": [("human_handoff", 0.97)]})
+    await harness.say("gribu runāt ar cilvēku")
+    await harness.say(" \n ")  # not a question for staff either
+    assert "nav neviena vārda" in harness.last_text() and await count(harness, HandoffRequest) == 0
+
+
+# --- found by the fuzz suite (tests/fuzz) -------------------------------------------------------------------------
+
+
+async def test_a_button_press_without_a_private_message_is_stale(harness):
+    """An inline message's button (no chat) or a button in a group: the bot never makes those, so forged — stale,
+    and no handler runs (they used to fail on the missing chat, or answer into the group)."""
+    import itertools
+
+    from telegram import Update
+
+    ids = itertools.count(70)
+
+    def press(data: str, where: dict) -> Update:
+        query = {"id": str(next(ids)), "from": {"id": 5001, "is_bot": False, "first_name": "A"}, "chat_instance": "x",
+                 "data": data, **where}
+        return Update.de_json({"update_id": next(ids), "callback_query": query}, harness.app.bot)
+
+    group_message = {"message": {"message_id": 5, "date": 1, "chat": {"id": -400, "type": "group", "title": "g"},
+                                 "text": "…"}}
+    for data in ("sv:b:0:found", "top:e:fact_budget", "sv:s:assistant", "lang:en", "adm:s:assistant:0"):
+        for where in ({"inline_message_id": "inline-1"}, group_message):
+            calls = await harness.send(press(data, where))
+            assert [(c.method, c.params.get("text", "")[:17]) for c in calls] == [
+                ("answerCallbackQuery", "Šī poga vairs nav")], (data, where)
+    assert await count(harness, Question) == 0
+
+
+async def test_control_characters_are_not_stored_postgresql_refuses_nul(harness):
+    """Found by the fuzz suite on PostgreSQL: a question with a NUL character ended in the generic error."""
+    await harness.say("kāds bija\x00 programmas\x07 budžets\x1b?\n")
+    assert kb_answer(harness.services.kb, "fact_budget", "lv") in harness.last_text()
+    async with harness.services.uow() as uow:
+        stored = (await uow.session.execute(select(Question.text))).scalar_one()
+    assert stored == "kāds bija programmas budžets?"

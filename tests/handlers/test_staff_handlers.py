@@ -591,3 +591,71 @@ async def test_a_long_export_does_not_hold_up_other_users(staff, monkeypatch):
     release.set()
     await settle()
     assert [c.method for c in staff.api.calls][-2:] == ["sendDocument", "editMessageText"]
+
+
+# --- issue 9, item 1: user text is shortened before escaping, finished HTML never sliced ---------------------------
+
+
+async def test_a_free_text_answer_of_ampersands_does_not_break_responses(staff, caplog):
+    """A participant's answer of 1,000 "&" is 5,000 characters escaped: shortened before escaping, it fits."""
+    specials = [("completed", "lv", False, 60, {"overall": 3, "comment": "&" * 1000}),
+                ("completed", "lv", True, 60, {"overall": 4, "comment": "<" * 4000}),
+                ("completed", "en", False, 60, {"overall": 5, "comment": "a&b " * 1000})]
+    await seed(staff, responses=specials)
+    admin = staff.as_user(ADMIN)
+    await staff.say("/responses staff_demo", admin)
+    sent = staff.api.by_method("sendMessage")
+    assert sent and "radās kļūda" not in "".join(call.text for call in sent)
+    assert all(len(call.text) <= 4096 for call in sent)
+    shown = "".join(call.text for call in sent)
+    assert "&amp;&amp;&amp;" in shown and "&lt;&lt;" in shown and "a&amp;b" in shown
+    assert "error while handling" not in caplog.text
+
+
+async def test_surveys_list_is_split_between_surveys_not_sliced(staff):
+    from handlers.staff.reports import _surveys_view
+
+    overview = [staff_service.SurveyOverview(demo_survey(), True, {"completed": 1})] * 60
+    messages, keyboard = _surveys_view(staff.services.texts, "lv", overview)
+    assert len(messages) > 1 and all(len(text) <= 4096 for text in messages)
+    assert all(text.count("<b>") == text.count("</b>") for text in messages)
+
+
+# --- issue 9, item 7: only new messages run commands; business messages are not private messages ------------------
+
+
+def edited_update(harness, chat: dict, user: dict, text: str, kind: str = "edited_message"):
+    from telegram import Update
+
+    message: dict[str, Any] = {"message_id": next(_message_ids), "date": int(time.time()) - 3600, "chat": chat,
+                               "from": user, "text": text, "edit_date": int(time.time())}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    if kind == "business_message":
+        message["business_connection_id"] = "biz-1"
+        message.pop("edit_date")
+    return Update.de_json({"update_id": next(_message_ids), kind: message}, harness.app.bot)
+
+
+async def test_an_old_message_edited_into_a_staff_command_runs_nothing(staff):
+    await seed(staff)
+    before = await row_counts(staff)
+    for text in ("/export staff_demo", "/stats", "/responses staff_demo", "/start", "/forget", "kāds bija budžets?"):
+        calls = await staff.send(edited_update(staff, private_chat(ADMIN), person(ADMIN), text))
+        assert calls == [], text
+    assert await row_counts(staff) == before  # no audit row, no export
+
+
+async def test_business_messages_do_not_match_the_private_filter(staff):
+    before = await row_counts(staff)
+    for text in ("/start", "/stats", "kāds bija budžets?"):
+        calls = await staff.send(edited_update(staff, private_chat(ADMIN), person(ADMIN), text, "business_message"))
+        assert calls == [], text
+    assert await row_counts(staff) == before
+
+
+def test_allowed_updates_name_only_what_the_handlers_use():
+    import handlers
+    from bot import app
+
+    assert handlers.ALLOWED_UPDATES == app.ALLOWED_UPDATES == ["message", "callback_query"]

@@ -618,7 +618,7 @@ def test_callback_data_fits_telegram_limit_for_the_longest_ids():
     from bot.i18n import Translator
 
     texts = Translator()
-    progress = Progress(survey, 999_999_999_999, "in_progress", "lv", False, survey.questions[1], {})
+    progress = Progress(survey, 2**31 - 1, "in_progress", "lv", False, survey.questions[1], {})
     data = [b.callback_data for row in survey_views.question_keyboard(progress, texts).inline_keyboard for b in row]
     data += [b.callback_data for row in survey_views.consent_keyboard(survey, "lv", texts).inline_keyboard for b in row]
     assert max(len(d.encode()) for d in data) <= 64

@@ -32,3 +32,12 @@ def test_build_refuses_data_that_would_not_parse_or_is_too_long():
 
 def test_no_two_shapes_accept_the_same_data():
     assert len(set(SHAPES.values())) == len(SHAPES)
+
+
+def test_row_ids_beyond_32_bits_are_refused():
+    """Found by the fuzz suite on PostgreSQL: "rate:2147483648:d" reached a query on an INTEGER column and failed."""
+    from handlers.common import Callback, parse
+
+    assert parse("rate:2147483647:d") == Callback("qa.rate", ("2147483647", "d"))
+    for data in ("rate:2147483648:d", "sv:a:999999999999:q:1", "pick:4294967296:fact_budget", "adm:u:99999999999"):
+        assert parse(data) is None, data

@@ -51,3 +51,13 @@ def test_answers_have_title_text_and_source_and_survive_a_tiny_limit(kb):
     assert message.startswith("<b>") and "Source: programme presentation" in message
     small = answer_messages(entry, "ru", kb, texts, limit=200)
     assert len(small) > 1 and all(len(m) <= 200 for m in small)
+
+
+def test_escape_shortened_counts_escaped_characters_and_never_cuts_an_entity():
+    from bot.formatting import escape_shortened
+
+    assert escape_shortened("a <b> & c", 100) == "a &lt;b&gt; &amp; c"
+    shortened = escape_shortened("&" * 1000, 1500)
+    assert len(shortened) <= 1500 and shortened.endswith("&amp;…") and shortened.count("&amp;") == 299
+    assert escape_shortened("x&y", 4) == "x…"  # "&amp;" would not fit whole: dropped, not cut
+    assert escape_shortened("a\n\n b", 10) == "a b" and escape_shortened("a\n b", 10, collapse=False) == "a\n b"

@@ -95,3 +95,24 @@ async def test_rendered_stats_in_three_languages(seeded, kb):
     assert "👍 2 / 👎 1 — 67%" in en
     ru = "\n".join(survey_stats_blocks(stats, texts, "ru"))
     assert "среднее 4,00, медиана 4,5" in ru
+
+
+def test_a_huge_distribution_is_split_between_lines_never_sliced():
+    """Issue 9, item 1: /stats blocks used to be cut at 4,095 characters of finished HTML (an entity cut in half)."""
+    from bot.i18n import Translator
+    from bot.staff.render import survey_stats_blocks
+    from bot.staff.stats import QuestionStats, SurveyStats
+    from tests.staff_helpers import demo_survey
+    from tests.telegram_html import visible_text
+
+    survey = demo_survey()
+    area = survey.question("area")
+    many = QuestionStats(area, answered=300, respondents=300,
+                         distribution={f"&<>&<>&<>&<>{number}": 1 for number in range(300)})
+    stats = SurveyStats(survey, True, 300, 300, 0, 0, 60.0, [many])
+    blocks = survey_stats_blocks(stats, Translator(default="lv"), "lv")
+    assert len(blocks) > 2
+    for block in blocks:
+        assert len(block) <= 4096
+        visible_text(block)  # valid Telegram HTML: no entity or tag cut
+    assert sum(block.count("&amp;&lt;&gt;") for block in blocks) == 300 * 3

@@ -361,3 +361,27 @@ async def test_forget_user_deletes_named_data_and_unlinks_anonymous(db, engine):
         others = (await uow.session.execute(select(QuestionRow))).scalars().all()
         assert [q.user_id for q in others] == [42]
         assert (await uow.personal_data.collect(USER, engine.respondent_keys(USER))).empty
+
+
+async def test_a_claim_left_by_a_dead_process_expires_and_the_reminder_is_sent(db, engine):
+    """A process claimed a reminder and died before sending (or deleting) it: the claim expires, not the reminder."""
+    from bot.surveys.reminders import CLAIM_EXPIRY, Delivery, Reminders
+
+    await _start(db, engine)
+    claimed_at = utcnow() + timedelta(hours=25)
+    async with db() as uow:
+        [due] = await uow.surveys.due_reminders(claimed_at)
+        assert await uow.surveys.claim_reminder(due.id, claimed_at)
+        await uow.commit()  # ... and then the process died
+    sent: list[int] = []
+
+    async def send(chat_id, progress):
+        sent.append(chat_id)
+        return Delivery.SENT
+
+    reminders = Reminders(db, engine)
+    assert await reminders.deliver(send, claimed_at + CLAIM_EXPIRY - timedelta(minutes=1)) == 0  # still held
+    assert await reminders.deliver(send, claimed_at + CLAIM_EXPIRY + timedelta(minutes=1)) == 1
+    assert sent == [USER]
+    async with db() as uow:
+        assert (await uow.session.execute(select(SurveyReminder))).first() is None
