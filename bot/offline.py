@@ -178,6 +178,9 @@ class OfflineBotApi(BaseRequest):
         return True
 
 
+_UPDATE_IDS = itertools.count(1)
+
+
 class UpdateFactory:
     """Builds the updates Telegram would deliver for one private-chat user (console chat and tests)."""
 
@@ -187,7 +190,9 @@ class UpdateFactory:
         if language_code:
             self.user["language_code"] = language_code
         self.chat = {"id": user_id, "type": "private", "first_name": first_name}
-        self._ids = itertools.count(1)
+        # Update and button-press ids are unique per bot, as Telegram's are — not per simulated user (two users'
+        # presses with one id would look like one press answered twice).
+        self._ids = _UPDATE_IDS
         self._message_ids = itertools.count(1)
         self.last_bot_message: dict[str, Any] = {
             "message_id": 1, "date": int(time.time()), "chat": self.chat, "from": BOT_USER, "text": "…",
