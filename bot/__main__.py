@@ -16,7 +16,7 @@ from telegram import Update
 from bot.surveys.schema import SurveyDefinitionError
 from knowledge.loader import KnowledgeBaseError
 
-from .app import build_application, build_services, close_services
+from .app import build_application, build_services, close_services, start_background, stop_background
 from .config import Settings
 from .console import ConsolePrinter, run_console
 from .offline import OfflineBotApi
@@ -60,6 +60,7 @@ async def _serve(settings: Settings) -> None:
             if application.post_init:
                 await application.post_init(application)
             await application.start()
+            await start_background(application)
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("serving Telegram by long polling via %s", settings.telegram_api_base_url)
@@ -67,6 +68,7 @@ async def _serve(settings: Settings) -> None:
             log.info("stopping")
             if application.updater is not None:
                 await application.updater.stop()
+            await stop_background(application)
             await application.stop()
     finally:
         await close_services(services)

@@ -15,7 +15,7 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -26,9 +26,11 @@ from knowledge.matcher import LexicalMatcher
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
+from .db.send_budget import Budget, DatabaseSendBudget, MemorySendBudget
 from .i18n import LANGUAGES, Translator
 from .nlu_client import RasaNluClient
 from .qa import QAService
+from .ratelimit import SharedRateLimiter
 from .services import Services
 from .staff import STAFF_COMMANDS
 from .surveys.engine import SurveyEngine, respondent_secret
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 OFFLINE_TOKEN = "0:offline"
-COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
+COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel", "stop")
 
 
 async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
@@ -115,6 +117,31 @@ async def register_staff_commands(application: App) -> None:
             log.warning("could not set the staff command menu for admin %s: %s", admin_id, exc)
 
 
+def send_budget(settings: Settings, services: Services) -> Budget:
+    """The shared budget in the database (every replica draws from it) on PostgreSQL or when asked; else in memory."""
+    choice = settings.send_budget
+    if choice == "auto":
+        choice = "database" if services.engine is not None and services.engine.dialect.name == "postgresql" else "memory"
+    if choice == "database" and services.engine is not None:
+        return DatabaseSendBudget(services.engine)
+    return MemorySendBudget()
+
+
+def rate_limiter(settings: Settings, services: Services) -> SharedRateLimiter:
+    return SharedRateLimiter(send_budget(settings, services), rate=settings.send_rate,
+                             bulk_rate=settings.invitation_rate, chat_burst=settings.send_chat_burst)
+
+
+async def start_background(application: App) -> None:
+    """What a serving bot runs besides updates: the survey invitation worker (not started by tests' Applications)."""
+    await handlers.start_background(application)
+
+
+async def stop_background(application: App) -> None:
+    """A graceful stop of the background work: invitations in flight are sent and recorded, the rest released."""
+    await handlers.stop_background(application)
+
+
 def build_application(
     settings: Settings,
     services: Services,
@@ -131,7 +158,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        builder = builder.rate_limiter(rate_limiter(settings, services))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)

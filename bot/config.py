@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # TELEGRAM_BOT_TOKEN (so revoking the token resets it); keep it out of the database, or anyone with a
     # database copy could recompute it for known user ids.
     respondent_key_secret: SecretStr | None = None
+    # One send budget for the whole bot (bot/ratelimit.py): messages per second for the bot (Telegram allows about
+    # 30), for bulk sends such as survey invitations (a little lower, leaving room for replies), and how many
+    # messages one chat may get in a burst before 1 per second applies. SEND_BUDGET: "database" shares it between
+    # replicas through the database; "memory" is per process; "auto" = database on PostgreSQL, memory on SQLite.
+    send_rate: float = Field(default=28.0, gt=0, le=30)
+    invitation_rate: float = Field(default=27.0, gt=0, le=30)
+    send_chat_burst: int = Field(default=3, ge=1, le=10)
+    send_budget: str = Field(default="auto", pattern="^(auto|database|memory)$")
+    # Survey invitations (/invite): a recipient claimed by a bot process that does not renew its claim for this
+    # long (the process died) is taken over by another process; the staff status message is edited at most this often.
+    invitation_claim_seconds: float = Field(default=30.0, ge=3)
+    invitation_status_seconds: float = Field(default=3.0, gt=0)
     default_language: str = "lv"
     log_level: str = "INFO"
 

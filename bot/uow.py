@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .db.personal_data import PersonalDataRepository
 from .db.repositories import HandoffRepository, QuestionRepository, RatingRepository, UserRepository
+from .invitations.repository import InvitationRepository
 from .staff.audit import AuditRepository
 from .staff.repositories import HandoffDeliveryRepository, StaffRepository
 from .surveys.repository import SurveyRepository
@@ -35,6 +36,7 @@ class UnitOfWork:
     staff: StaffRepository  # staff review queries
     handoff_deliveries: HandoffDeliveryRepository
     personal_data: PersonalDataRepository  # /mydata, /forget
+    invitations: InvitationRepository  # survey invitations (/invite)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -57,6 +59,7 @@ class UnitOfWork:
         self.staff = StaffRepository(session)
         self.handoff_deliveries = HandoffDeliveryRepository(session)
         self.personal_data = PersonalDataRepository(session)
+        self.invitations = InvitationRepository(session)
         return self
 
     async def __aexit__(

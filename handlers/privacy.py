@@ -44,6 +44,9 @@ def my_data_messages(data: UserData, surveys: dict[str, Survey], texts: Translat
         blocks.append("\n".join(lines))
     blocks.append(texts(language, "privacy.ratings", up=data.ratings_up, down=data.ratings_down))
     blocks.append(texts(language, "privacy.handoffs", count=len(data.handoffs), open=data.open_handoffs))
+    invitations_off = data.user is not None and data.user.invitations_off
+    blocks.append(texts(language, "privacy.invitations", count=data.invitations,
+                        state=texts(language, "privacy.invitations_off" if invitations_off else "privacy.invitations_on")))
     blocks.append(texts(language, "privacy.responses", count=len(data.survey_responses)))
     for response, answers in data.survey_responses:
         survey = surveys.get(response.survey_id)

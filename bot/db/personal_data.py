@@ -1,7 +1,8 @@
 """Personal data in the database: everything that names a user, collected (/mydata) or deleted (/forget).
 
 What `forget` does (the consent texts in bot/locales/*/surveys.yaml say exactly this):
-- deletes the user's row, every question they asked, ratings, requests to staff and where those were posted;
+- deletes the user's row (with their opt-out of survey invitations), every question they asked, ratings, requests
+  to staff and where those were posted, and the survey invitations queued for or sent to them;
 - deletes every survey response stored under their Telegram id (with all its answers), and any unfinished or
   cancelled response of theirs, anonymous ones included, plus pending reminders to their chat;
 - keeps *completed anonymous* responses — they hold no user id — and replaces their respondent key (the HMAC
@@ -27,6 +28,7 @@ from .models import (
     Base,
     HandoffDelivery,
     HandoffRequest,
+    Invitation,
     Question,
     Rating,
     SurveyAnswer,
@@ -47,6 +49,7 @@ class UserData:
     ratings_down: int = 0
     handoffs: list[HandoffRequest] = field(default_factory=list)
     survey_responses: list[tuple[SurveyResponse, list[SurveyAnswer]]] = field(default_factory=list)
+    invitations: int = 0  # survey invitations queued for or sent to the user (/invite)
 
     @property
     def open_handoffs(self) -> int:
@@ -111,6 +114,9 @@ class PersonalDataRepository:
         counts["handoff_deliveries"] = await self._delete(HandoffDelivery, HandoffDelivery.handoff_id.in_(handoff_ids))
         counts["handoff_requests"] = await self._delete(HandoffRequest, HandoffRequest.user_id == user_id)
         counts["questions"] = await self._delete(Question, Question.user_id == user_id)
+        # Survey invitations (bot/invitations): one row per run the user was a recipient of; the opt-out and
+        # "blocked" marks are columns of the user row.
+        counts["invitations"] = await self._delete(Invitation, Invitation.user_id == user_id)
         counts["users"] = await self._delete(User, User.id == user_id)
         return counts
 
@@ -147,6 +153,9 @@ class PersonalDataRepository:
                 )
             ).scalars()
         )
+        data.invitations = (
+            await session.execute(select(func.count()).select_from(Invitation).where(Invitation.user_id == user_id))
+        ).scalar_one()
         responses = list(
             (
                 await session.execute(

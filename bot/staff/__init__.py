@@ -7,4 +7,4 @@ command and every button), this package only computes and writes what staff aske
 from __future__ import annotations
 
 # The staff command menu (after the public commands), in this order; descriptions: bot/locales/*/staff.yaml.
-STAFF_COMMANDS: tuple[str, ...] = ("stats", "responses", "export", "chart", "unanswered", "surveys")
+STAFF_COMMANDS: tuple[str, ...] = ("stats", "responses", "export", "chart", "unanswered", "surveys", "invite")

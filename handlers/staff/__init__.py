@@ -11,6 +11,7 @@ from .access import Handler
 from .callbacks import on_callback
 from .files import chart_command, export_command
 from .handoff import reply_handler
+from .invitations import invite_command
 from .reports import responses_command, stats_command, surveys_command
 from .unanswered import unanswered_command
 
@@ -21,6 +22,7 @@ COMMANDS: dict[str, Handler] = {
     "chart": chart_command,
     "unanswered": unanswered_command,
     "surveys": surveys_command,
+    "invite": invite_command,
 }
 
 __all__ = ["COMMANDS", "handlers", "reply_handler"]
