@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -45,8 +45,9 @@ class LimiterStats:
 
 class SharedRateLimiter(BaseRateLimiter[str]):
     def __init__(self, budget: Budget, rate: float = 28.0, bulk_rate: float = 27.0, chat_burst: int = 3,
-                 max_retries: int = 3) -> None:
+                 max_retries: int = 3, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.budget = budget
+        self._sleep = sleep
         self.interval = 1.0 / rate
         self.bulk_interval = 1.0 / min(bulk_rate, rate)
         self.chat_burst = max(1, chat_burst)
@@ -66,7 +67,7 @@ class SharedRateLimiter(BaseRateLimiter[str]):
         self.stats.reserve_seconds += time.perf_counter() - started
         if delay > 0:
             self.stats.waited_seconds += delay
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     async def _wait_for_slot(self, chat_id: object, endpoint: str, bulk: bool) -> None:
         if bulk:

@@ -209,6 +209,15 @@ class InvitationRepository:
         )
         return _changed(result)
 
+    async def retry_later(self, invitation_id: int, token: str, at: datetime) -> None:
+        """A passing failure: nobody's claim, taken again by any process from `at` on."""
+        await self._session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.claim == token, Invitation.status == InvitationStatus.SENDING)
+            .values(claim=None, claimed_until=at)
+            .execution_options(synchronize_session=False)
+        )
+
     async def mark_blocked(self, user_id: int, now: datetime) -> None:
         await self._session.execute(
             update(User).where(User.id == user_id).values(blocked_at=now, last_seen_at=User.last_seen_at).execution_options(synchronize_session=False)

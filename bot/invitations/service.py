@@ -42,6 +42,7 @@ from .repository import Claimed
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # passing failures (network) before a recipient is given up as failed
+RETRY_SECONDS = 30.0  # after a passing failure
 
 
 class Outcome(StrEnum):
@@ -254,8 +255,8 @@ class Invitations:
             status = InvitationStatus.FAILED
         async with self._uow() as uow:  # right after the send: one single-row UPDATE, committed at once
             now = utcnow()
-            if status is None:
-                await uow.invitations.release([row.id], token)
+            if status is None:  # try again later (any process), not at once
+                await uow.invitations.retry_later(row.id, token, now + timedelta(seconds=RETRY_SECONDS))
             elif not await uow.invitations.finish(row.id, token, status, now):
                 log.warning("invitation %s: claim %s was lost before its outcome was recorded", row.id, token)
             if status is InvitationStatus.BLOCKED:

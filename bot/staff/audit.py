@@ -26,6 +26,9 @@ ACTIONS: frozenset[str] = frozenset(
         "kb_suggest",
         "kb_example",
         "handoff_reply",
+        "invite",  # /invite (any form)
+        "invite_start",  # the confirmation: how many recipients were queued (or why not)
+        "invite_cancel",
     }
 )
 
