@@ -54,8 +54,8 @@ async def send_invitation(bot: ExtBot[Any], svc: Services, recipient: Recipient)
     ])
     text = texts(language, "invitation.text", title=escape(recipient.survey.title.get(language)))
     try:
-        limited = {"rate_limit_args": BULK} if bot.rate_limiter is not None else {}  # the slower, bulk budget
-        await bot.send_message(recipient.user_id, text, reply_markup=keyboard, **limited)
+        await bot.send_message(recipient.user_id, text, reply_markup=keyboard,  # the slower, bulk budget:
+                               rate_limit_args=BULK if bot.rate_limiter is not None else None)
     except Forbidden:
         return Outcome.BLOCKED
     except BadRequest as exc:  # chat not found, user deactivated
