@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     send_budget: str = Field(default="auto", pattern="^(auto|database|memory)$")
     # Survey invitations (/invite): a recipient claimed by a bot process that does not renew its claim for this
     # long (the process died) is taken over by another process; the staff status message is edited at most this often.
-    invitation_claim_seconds: float = Field(default=30.0, ge=3)
+    invitation_claim_seconds: float = Field(default=15.0, ge=3)
     invitation_status_seconds: float = Field(default=3.0, gt=0)
     default_language: str = "lv"
     log_level: str = "INFO"

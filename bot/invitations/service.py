@@ -95,7 +95,7 @@ class Started:
 class Tuning:
     batch: int = 30  # rows claimed at once (about a second of sending)
     in_flight: int = 16  # sends waiting for their slot of the send budget at once
-    claim_seconds: float = 30.0  # a claim not renewed for this long is taken by another process
+    claim_seconds: float = 15.0  # a claim not renewed for this long is taken by another process
     status_seconds: float = 3.0  # at most one edit of a staff status message per this many seconds
 
 
