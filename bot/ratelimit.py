@@ -58,7 +58,7 @@ class SharedRateLimiter(BaseRateLimiter[str]):
         return None
 
     async def shutdown(self) -> None:
-        return None
+        await self.budget.close()
 
     async def _take(self, key: str, interval: float, burst: int = 1) -> None:
         started = time.perf_counter()

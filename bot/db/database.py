@@ -29,6 +29,11 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=5000")
             if parsed.database and parsed.database != ":memory:":
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL is consistent and a commit survives the bot process being killed (it is in the
+                # WAL file); only an OS crash or power loss may roll back the last commits. It saves an fsync per
+                # commit — and keeps short the window in which a killed bot has sent an invitation but not yet
+                # recorded it (bot/invitations/service.py).
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Invitation, InvitationRun, SurveyResponse, User
@@ -182,6 +182,15 @@ class InvitationRepository:
             .execution_options(synchronize_session=False)
         )
         return _changed(result)
+
+    async def quick_commit(self) -> None:
+        """Make this transaction's commit not wait for the disk (PostgreSQL: synchronous_commit off, for this
+        transaction only). The commit is still atomic and visible at once, and survives the bot process being
+        killed; only a crash of the database server itself within a fraction of a second could undo it. Used for
+        the outcome of a send, to keep the send → commit window (a kill there means a second copy) short. SQLite
+        in WAL mode commits without an fsync already (bot/db/database.py)."""
+        if self._session.bind.dialect.name == "postgresql":
+            await self._session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def finish(self, invitation_id: int, token: str, status: InvitationStatus, now: datetime) -> bool:
         """Record what happened to a claimed recipient; False when the claim was no longer ours."""

@@ -255,6 +255,7 @@ class Invitations:
             status = InvitationStatus.FAILED
         async with self._uow() as uow:  # right after the send: one single-row UPDATE, committed at once
             now = utcnow()
+            await uow.invitations.quick_commit()
             if status is None:  # try again later (any process), not at once
                 await uow.invitations.retry_later(row.id, token, now + timedelta(seconds=RETRY_SECONDS))
             elif not await uow.invitations.finish(row.id, token, status, now):

@@ -21,7 +21,9 @@ async def budget(request, database_url):
         return
     engine = create_engine(database_url)
     await migrate(engine)
-    yield DatabaseSendBudget(engine)
+    budget = DatabaseSendBudget(engine)
+    yield budget
+    await budget.close()
     await engine.dispose()
 
 
