@@ -56,8 +56,8 @@ class Settings(BaseSettings):
     # 30), for bulk sends such as survey invitations (a little lower, leaving room for replies), and how many
     # messages one chat may get in a burst before 1 per second applies. SEND_BUDGET: "database" shares it between
     # replicas through the database; "memory" is per process; "auto" = database on PostgreSQL, memory on SQLite.
-    send_rate: float = Field(default=28.0, gt=0, le=30)
-    invitation_rate: float = Field(default=27.0, gt=0, le=30)
+    send_rate: float = Field(default=27.0, gt=0, le=30)
+    invitation_rate: float = Field(default=26.0, gt=0, le=30)
     send_chat_burst: int = Field(default=3, ge=1, le=10)
     send_budget: str = Field(default="auto", pattern="^(auto|database|memory)$")
     # Survey invitations (/invite): a recipient claimed by a bot process that does not renew its claim for this

@@ -1,6 +1,6 @@
 """One send budget for the whole bot, shared by every replica: a PTB `BaseRateLimiter` over `bot.db.send_budget`.
 
-Every Bot API call aimed at a chat draws from the bot-wide key "all" (SEND_RATE per second, default 28: Telegram
+Every Bot API call aimed at a chat draws from the bot-wide key "all" (SEND_RATE per second, default 27: Telegram
 allows about 30); messages sent *to* a chat also draw from that chat's key (1/s with a short burst of
 SEND_CHAT_BURST; groups 20/min); bulk sends (invitations, `rate_limit_args=BULK`) first draw from "bulk"
 (INVITATION_RATE, a little below SEND_RATE, so that replies to people writing meanwhile still find room).
@@ -44,7 +44,7 @@ class LimiterStats:
 
 
 class SharedRateLimiter(BaseRateLimiter[str]):
-    def __init__(self, budget: Budget, rate: float = 28.0, bulk_rate: float = 27.0, chat_burst: int = 3,
+    def __init__(self, budget: Budget, rate: float = 27.0, bulk_rate: float = 26.0, chat_burst: int = 3,
                  max_retries: int = 3, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.budget = budget
         self._sleep = sleep
