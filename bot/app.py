@@ -83,6 +83,8 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
 async def close_services(services: Services) -> None:
     if services.nlu is not None:
         await services.nlu.aclose()
+    if "invitations" in services.__dict__:  # built (cached_property): its own connections go back first
+        await services.invitations.close()
     if services.engine is not None:
         await services.engine.dispose()
 

@@ -19,6 +19,7 @@ from .accounts import Accounts
 from .config import Settings
 from .handoff import Handoffs
 from .i18n import Translator
+from .invitations.recorder import SentRecorder
 from .invitations.service import Invitations, Tuning
 from .nlu_client import RasaNluClient
 from .privacy import Privacy
@@ -69,7 +70,8 @@ class Services:
         settings = self.settings
         return Invitations(self.uow, self.survey_engine, settings.default_language,
                            Tuning(claim_seconds=settings.invitation_claim_seconds,
-                                  status_seconds=settings.invitation_status_seconds))
+                                  status_seconds=settings.invitation_status_seconds),
+                           SentRecorder(self.engine) if self.engine is not None else None)
 
     @cached_property
     def privacy(self) -> Privacy:

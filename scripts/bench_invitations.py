@@ -33,6 +33,7 @@ from sqlalchemy import select
 from bot.app import build_application, build_services, close_services
 from bot.config import Settings
 from bot.db.models import Invitation, User, utcnow
+from bot.invitations.recorder import SentRecorder
 from bot.offline import UpdateFactory
 from bot.vocabulary import InvitationStatus
 from scripts.limited_bot_api import LimitedBotApi
@@ -95,20 +96,21 @@ async def child(mode: str, url: str, log_path: str) -> dict[str, float]:
 
 
 async def record_cost(services, samples: int = 200) -> float:  # type: ignore[no-untyped-def]
-    """The send → commit window: one recipient's outcome recorded and committed (what the worker does right
-    after each send), timed on rows put back into `sending` for the measurement."""
+    """The send → commit window: "sent" recorded and committed as the worker does right after each send
+    (bot/invitations/recorder.py), timed on rows put back into `sending` for the measurement."""
     async with services.uow() as uow:
         ids = list((await uow.session.execute(select(Invitation.id).limit(samples))).scalars())
         for invitation_id in ids:
             row = await uow.session.get(Invitation, invitation_id)
             row.status, row.claim = InvitationStatus.SENDING, "bench"
         await uow.commit()
+    recorder = SentRecorder(services.engine)
     started = time.perf_counter()
     for invitation_id in ids:
-        async with services.uow() as uow:
-            await uow.invitations.finish(invitation_id, "bench", InvitationStatus.SENT, utcnow())
-            await uow.commit()
-    return 1000 * (time.perf_counter() - started) / max(1, len(ids))
+        assert await recorder.sent(invitation_id, "bench", utcnow())
+    elapsed = time.perf_counter() - started
+    await recorder.close()
+    return 1000 * elapsed / max(1, len(ids))
 
 
 def spawn(mode: str, url: str, log_path: str) -> subprocess.Popen[str]:

@@ -37,6 +37,7 @@ from bot.surveys.schema import Survey
 from bot.uow import UnitOfWork, UnitOfWorkFactory
 from bot.vocabulary import InvitationStatus, RunStatus, survey_is_open
 
+from .recorder import SentRecorder
 from .repository import Claimed
 
 log = logging.getLogger(__name__)
@@ -115,12 +116,17 @@ Report = Callable[[RunView], Awaitable[None]]
 
 class Invitations:
     def __init__(self, uow: UnitOfWorkFactory, engine: SurveyEngine, default_language: str,
-                 tuning: Tuning | None = None) -> None:
+                 tuning: Tuning | None = None, recorder: SentRecorder | None = None) -> None:
         self._uow = uow
+        self._recorder = recorder  # the fast path for "sent" (recorder.py); without it, the unit of work
         self._engine = engine
         self._default_language = default_language
         self.tuning = tuning or Tuning()
         self._surveys_by_run: dict[int, str] = {}
+
+    async def close(self) -> None:
+        if self._recorder is not None:
+            await self._recorder.close()
 
     # --- staff: preview, start, status, cancel ------------------------------------------------------------------
 
@@ -253,6 +259,11 @@ class Invitations:
                   Outcome.FAILED: InvitationStatus.FAILED}.get(outcome)
         if outcome is Outcome.RETRY and row.attempts >= MAX_ATTEMPTS:
             status = InvitationStatus.FAILED
+        if status is InvitationStatus.SENT and self._recorder is not None:  # right after the send: one statement
+            if not await self._recorder.sent(row.id, token, utcnow()):
+                log.warning("invitation %s: claim %s was lost before it was recorded as sent", row.id, token)
+            self._forget(held, token, row.id)
+            return True
         async with self._uow() as uow:  # right after the send: one single-row UPDATE, committed at once
             now = utcnow()
             await uow.invitations.quick_commit()
@@ -263,10 +274,14 @@ class Invitations:
             if status is InvitationStatus.BLOCKED:
                 await uow.invitations.mark_blocked(row.user_id, now)
             await uow.commit()
-        held.rows.get(token, set()).discard(row.id)
+        self._forget(held, token, row.id)
+        return status is InvitationStatus.SENT
+
+    @staticmethod
+    def _forget(held: _Held, token: str, invitation_id: int) -> None:
+        held.rows.get(token, set()).discard(invitation_id)
         if not held.rows.get(token):
             held.rows.pop(token, None)
-        return status is InvitationStatus.SENT
 
     async def _survey_of(self, run_id: int) -> str | None:
         if run_id not in self._surveys_by_run:
