@@ -204,3 +204,16 @@ async def test_forget_deletes_invitations_and_mydata_counts_them(world: Harness)
         await uow.commit()
     assert counts["invitations"] == 1
     assert PLAIN not in await rows(world)
+
+
+async def test_a_graceful_stop_finishes_what_is_in_flight_and_releases_the_rest(world: Harness):
+    await world.say(f"/invite {SURVEY}", admin(world))
+    await world.press(f"adm:ig:{SURVEY}", admin(world))
+    world.services.invitations.tuning.in_flight = 1
+    world.api.clear()
+    sent = await invitation_handlers.deliver(world.app, show_progress, lambda: len(invitations_sent(world)) >= 1)
+    assert sent == 1 and len(invitations_sent(world)) == 1
+    statuses = sorted((await rows(world)).values())
+    assert statuses == ["queued", "queued", "queued", "sent"]  # nothing left claimed: no wait for an expiry
+    world.api.clear()
+    assert await deliver(world) == 2  # and the blocked one
