@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # long (the process died) is taken over by another process; the staff status message is edited at most this often.
     invitation_claim_seconds: float = Field(default=15.0, ge=3)
     invitation_status_seconds: float = Field(default=3.0, gt=0)
+    # A bot process killed while an invitation is going out: "at_most_once" never sends that one again (it is
+    # counted as "unsure"; one extra single-row write per message), "at_least_once" sends it again after the claim
+    # expires (the recipient may get it twice). docs/staff-review.md#survey-invitations
+    invitation_delivery: str = Field(default="at_most_once", pattern="^(at_most_once|at_least_once)$")
     default_language: str = "lv"
     log_level: str = "INFO"
 

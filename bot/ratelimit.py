@@ -35,6 +35,17 @@ _SENDING = ("send", "copyMessage", "copyMessages", "forwardMessage", "forwardMes
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class NotSent(Exception):
+    """`Bulk.before_send` said no (e.g. an invitation's claim was lost): the request was not made."""
+
+
+@dataclass(frozen=True)
+class Bulk:
+    """`rate_limit_args` of a bulk send with a hook run after its slot was granted, right before the request."""
+
+    before_send: Callable[[], Awaitable[bool]] | None = None
+
+
 @dataclass
 class LimiterStats:
     reservations: int = 0
@@ -43,7 +54,7 @@ class LimiterStats:
     waited_seconds: float = 0.0  # time spent waiting for slots
 
 
-class SharedRateLimiter(BaseRateLimiter[str]):
+class SharedRateLimiter(BaseRateLimiter[str | Bulk]):
     def __init__(self, budget: Budget, rate: float = 27.0, bulk_rate: float = 26.0, chat_burst: int = 3,
                  max_retries: int = 3, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.budget = budget
@@ -84,7 +95,7 @@ class SharedRateLimiter(BaseRateLimiter[str]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: str | None,
+        rate_limit_args: str | Bulk | None,
     ) -> JSONResult:
         chat_id = data.get("chat_id")
         if chat_id is None:
@@ -92,7 +103,10 @@ class SharedRateLimiter(BaseRateLimiter[str]):
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
         for attempt in range(self.max_retries + 1):
-            await self._wait_for_slot(chat_id, endpoint, rate_limit_args == BULK)
+            await self._wait_for_slot(chat_id, endpoint, rate_limit_args == BULK or isinstance(rate_limit_args, Bulk))
+            if isinstance(rate_limit_args, Bulk) and rate_limit_args.before_send is not None \
+                    and not await rate_limit_args.before_send():
+                raise NotSent(endpoint)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -70,7 +70,8 @@ class Services:
         settings = self.settings
         return Invitations(self.uow, self.survey_engine, settings.default_language,
                            Tuning(claim_seconds=settings.invitation_claim_seconds,
-                                  status_seconds=settings.invitation_status_seconds),
+                                  status_seconds=settings.invitation_status_seconds,
+                                  at_most_once=settings.invitation_delivery == "at_most_once"),
                            SentRecorder(self.engine) if self.engine is not None else None)
 
     @cached_property

@@ -73,6 +73,7 @@ class InvitationStatus(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403: the user blocked the bot
     FAILED = "failed"  # chat gone, or still failing after several attempts
+    UNSURE = "unsure"  # at most once: the bot stopped while this one was going out; not sent again
 
 
 class Awaiting(StrEnum):

@@ -16,7 +16,7 @@ from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot.formatting import escape
 from bot.invitations.service import Outcome, Recipient, RunView
-from bot.ratelimit import BULK
+from bot.ratelimit import Bulk, NotSent
 from bot.services import Services
 
 from .common import (
@@ -53,9 +53,14 @@ async def send_invitation(bot: ExtBot[Any], svc: Services, recipient: Recipient)
         [button(texts(language, "invitation.stop"), "inv.off")],
     ])
     text = texts(language, "invitation.text", title=escape(recipient.survey.title.get(language)))
+    limited = bot.rate_limiter is not None
     try:
-        await bot.send_message(recipient.user_id, text, reply_markup=keyboard,  # the slower, bulk budget:
-                               rate_limit_args=BULK if bot.rate_limiter is not None else None)
+        if not limited and recipient.before_send is not None and not await recipient.before_send():
+            raise NotSent("sendMessage")
+        await bot.send_message(recipient.user_id, text, reply_markup=keyboard,  # the slower, bulk budget; at most
+                               rate_limit_args=Bulk(recipient.before_send) if limited else None)  # once: the hook
+    except NotSent:  # the claim was lost to another process: it is theirs now
+        return Outcome.RETRY
     except Forbidden:
         return Outcome.BLOCKED
     except BadRequest as exc:  # chat not found, user deactivated

@@ -3,6 +3,7 @@ enforces Telegram's limits (scripts/limited_bot_api.py: 429 with retry_after abo
 message/s per chat; 40–80 ms per call), uninterrupted and across a SIGKILL in the middle.
 
     .venv/bin/python -m scripts.bench_invitations [--recipients 1000] [--database-url URL]
+    INVITATION_DELIVERY=at_least_once .venv/bin/python -m scripts.bench_invitations   # the other crash policy
 
 Each run happens in a child process: a staff member sends `/invite participants` and presses "Send" (through
 `Application.process_update`), then the worker's delivery (`handlers.invitations.deliver`) sends every invitation
@@ -45,7 +46,7 @@ SURVEY = "participants"
 
 def settings_for(url: str) -> Settings:
     return Settings(_env_file=None, telegram_bot_token=None, database_url=url, nlu_url="http://127.0.0.1:9",
-                    admin_ids=str(ADMIN))
+                    admin_ids=str(ADMIN), invitation_delivery=os.environ.get("INVITATION_DELIVERY", "at_most_once"))
 
 
 async def prepare(url: str, recipients: int) -> None:
@@ -90,6 +91,8 @@ async def child(mode: str, url: str, log_path: str) -> dict[str, float]:
         result["reservations"] = stats.reservations
         result["reserve_ms"] = 1000 * stats.reserve_seconds / max(1, stats.reservations)
         result["retry_afters"] = stats.retry_afters
+        async with services.uow() as uow:
+            result["unsure"] = (await uow.invitations.counts([1]))[1].get(InvitationStatus.UNSURE, 0)
         result["record_ms"] = await record_cost(services)
     await close_services(services)
     return result
@@ -132,6 +135,7 @@ def summarise(label: str, log_path: str, recipients: int, results: list[dict[str
     invites = [row for row in rows if row[2] == "sendMessage" and row[3] >= FIRST_USER]
     accepted = [row for row in invites if row[1] == "200"]
     per_chat = Counter(row[3] for row in accepted)
+    unsure = count_unsure(results)
     duplicates = sum(count - 1 for count in per_chat.values())
     missing = recipients - len(per_chat)
     refused = sum(1 for row in rows if row[1] == "429")
@@ -140,13 +144,17 @@ def summarise(label: str, log_path: str, recipients: int, results: list[dict[str
     rate = (len(accepted) - 1) / sending if sending > 0 else 0.0
     print(f"\n{label}")
     print(f"  invitations accepted {len(accepted)} to {len(per_chat)} of {recipients} recipients; "
-          f"duplicates {duplicates}; never reached {missing}; 429s {refused}")
+          f"duplicates {duplicates}; never reached {missing} (rows left 'unsure': {unsure}); 429s {refused}")
     extra = f" (wall {span:.1f} s, of which {downtime:.1f} s between the kill and the first resumed send)" if downtime else ""
     print(f"  sending rate {rate:.1f} messages/s over {sending:.1f} s{extra}")
     for number, result in enumerate(results):
         print(f"  process {number + 1}: limiter {result['reservations']:.0f} reservations, "
               f"{result['reserve_ms']:.2f} ms each; outcome record+commit {result['record_ms']:.2f} ms; "
               f"429s seen {result['retry_afters']:.0f}")
+
+
+def count_unsure(results: list[dict[str, float]]) -> int:
+    return int(max((result.get("unsure", 0) for result in results), default=0))
 
 
 def run_child(process: subprocess.Popen[str]) -> dict[str, float]:
@@ -180,7 +188,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'uninterrupted.db'}"
         print(f"database: {url.split('@')[-1] if '@' in url else 'SQLite (WAL)'}; recipients: {args.recipients}; "
-              f"stand-in: ≤ 30 messages/s, ≤ 1/s per chat, 40–80 ms per call")
+              f"stand-in: ≤ 30 messages/s, ≤ 1/s per chat, 40–80 ms per call (half each way); "
+              f"delivery: {settings_for(url).invitation_delivery}")
 
         log = str(Path(tmp) / "uninterrupted.log")
         asyncio.run(prepare(url, args.recipients))

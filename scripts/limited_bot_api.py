@@ -3,7 +3,8 @@
 - more than `rate` calls aimed at chats in any sliding second → 429 with `retry_after`;
 - more than one message *sent* to the same chat in any sliding second → 429 (edits don't count per chat);
 - chats in `blocked` → 403 "Forbidden: bot was blocked by the user".
-Each call can take `latency` seconds (plus up to `jitter`), as a network round trip would. With `log_path`, every
+Each call can take `latency` seconds (plus up to `jitter`), as a network round trip would: half before the
+limits are checked and the message accepted, half after (the answer's way back). With `log_path`, every
 accepted message and every refusal is appended to that file at once (one `os.write` per line), so a benchmark can
 count what "Telegram" accepted even from a process that was killed with SIGKILL.
 """
@@ -53,8 +54,10 @@ class LimitedBotApi(OfflineBotApi):
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, *args: Any,
                          **kwargs: Any) -> tuple[int, bytes]:
-        if self.latency or self.jitter:
-            await asyncio.sleep(self.latency + random.random() * self.jitter)
+        # half of the round trip on the way to "Telegram", half on the way back (after it accepted the message)
+        way = (self.latency + random.random() * self.jitter) / 2
+        if way:
+            await asyncio.sleep(way)
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         chat = params.get("chat_id")
@@ -81,6 +84,8 @@ class LimitedBotApi(OfflineBotApi):
                 self.per_chat[chat] = now
             self._write(f"{now:.6f}", "200", api_method, chat)
         status, body = await super().do_request(url, method, request_data, *args, **kwargs)
+        if way:
+            await asyncio.sleep(way)
         if not self.keep_calls:
             self.calls.clear()
         return status, body

@@ -266,6 +266,9 @@ class Invitation(Base):
     claim: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # At most once (INVITATION_DELIVERY): set right before the message goes out. A row found `sending` with an
+    # expired claim and this set may or may not have reached the user: it becomes `unsure`, never sent again.
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

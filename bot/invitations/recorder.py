@@ -1,4 +1,4 @@
-"""Recording that an invitation was sent: the one write between "Telegram accepted the message" and "the database
+"""Recording that an invitation was sent (and, at most once, that it is about to be): the one write between "Telegram accepted the message" and "the database
 knows", i.e. the window in which a killed bot process would leave a recipient to be sent a second copy.
 
 It is a single `UPDATE` on a connection of its own in autocommit mode — one round trip, no BEGIN/COMMIT around it
@@ -41,11 +41,18 @@ class SentRecorder:
 
     async def sent(self, invitation_id: int, token: str, now: datetime) -> bool:
         """Mark a claimed invitation sent; False when the claim was no longer ours."""
+        return await self._update(invitation_id, token, status=InvitationStatus.SENT, sent_at=now, claimed_until=None)
+
+    async def attempt(self, invitation_id: int, token: str, now: datetime) -> bool:
+        """At most once: the message is about to go out; False when the claim is no longer ours (don't send)."""
+        return await self._update(invitation_id, token, attempted_at=now)
+
+    async def _update(self, invitation_id: int, token: str, **values: object) -> bool:
         statement = (
             update(Invitation)
             .where(Invitation.id == invitation_id, Invitation.claim == token,
                    Invitation.status == InvitationStatus.SENDING)
-            .values(status=InvitationStatus.SENT, sent_at=now, claimed_until=None)
+            .values(**values)
         )
         for attempt in (1, 2):
             connection = await self._connection()

@@ -150,7 +150,8 @@ class InvitationRepository:
         claimable = and_(
             InvitationRun.status == RunStatus.RUNNING,
             or_(Invitation.status == InvitationStatus.QUEUED,
-                and_(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_until < now)),
+                and_(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_until < now,
+                     Invitation.attempted_at.is_(None))),
         )
         chosen = (
             select(Invitation.id)
@@ -169,6 +170,28 @@ class InvitationRepository:
             .execution_options(synchronize_session=False)
         )
         return sorted((Claimed(*row) for row in result.all()), key=lambda claimed: claimed.id)
+
+    async def give_up_unsure(self, now: datetime) -> int:
+        """At most once: rows whose sender died while the message was going out (attempted, claim expired) may
+        or may not have reached the user — never sent again, counted as `unsure`."""
+        result = await self._session.execute(
+            update(Invitation)
+            .where(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_until < now,
+                   Invitation.attempted_at.is_not(None))
+            .values(status=InvitationStatus.UNSURE, claim=None)
+            .execution_options(synchronize_session=False)
+        )
+        return _changed(result)
+
+    async def attempt(self, invitation_id: int, token: str, now: datetime) -> bool:
+        """At most once: about to send (the slot is ours); False when the claim is no longer ours — don't send."""
+        result = await self._session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.claim == token, Invitation.status == InvitationStatus.SENDING)
+            .values(attempted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _changed(result) == 1
 
     async def extend(self, tokens: Iterable[str], until: datetime) -> int:
         """Keep this process's claims alive (heartbeat) while they wait for their turn to be sent."""

@@ -62,6 +62,9 @@ class Recipient:
     user_id: int  # = the private chat id
     language: str
     survey: Survey
+    # At most once: to be awaited by the sender right before the message goes out (after waiting for its slot of
+    # the send budget); False means the claim was lost — don't send. None: at least once, nothing to call.
+    before_send: Callable[[], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Tuning:
     in_flight: int = 16  # sends waiting for their slot of the send budget at once
     claim_seconds: float = 15.0  # a claim not renewed for this long is taken by another process
     status_seconds: float = 3.0  # at most one edit of a staff status message per this many seconds
+    at_most_once: bool = True  # a kill while a message goes out: "unsure" (True) or a possible second copy (False)
 
 
 @dataclass
@@ -219,6 +223,7 @@ class Invitations:
                 token = secrets.token_hex(16)
                 async with self._uow() as uow:
                     now = utcnow()
+                    await uow.invitations.give_up_unsure(now)
                     batch = await uow.invitations.claim(token, now, now + timedelta(seconds=tuning.claim_seconds),
                                                         tuning.batch)
                     await uow.commit()
@@ -250,8 +255,9 @@ class Invitations:
         survey = surveys.get(survey_id or "")
         outcome = Outcome.FAILED
         if survey is not None:
+            before = (lambda: self._attempt(row.id, token)) if self.tuning.at_most_once else None
             try:
-                outcome = await send(Recipient(row.id, row.run_id, row.user_id, row.language, survey))
+                outcome = await send(Recipient(row.id, row.run_id, row.user_id, row.language, survey, before))
             except Exception:  # never let one recipient stop the run; the claim is released below
                 log.exception("invitation %s: sending failed", row.id)
                 outcome = Outcome.RETRY
@@ -276,6 +282,14 @@ class Invitations:
             await uow.commit()
         self._forget(held, token, row.id)
         return status is InvitationStatus.SENT
+
+    async def _attempt(self, invitation_id: int, token: str) -> bool:
+        if self._recorder is not None:
+            return await self._recorder.attempt(invitation_id, token, utcnow())
+        async with self._uow() as uow:
+            attempted = await uow.invitations.attempt(invitation_id, token, utcnow())
+            await uow.commit()
+        return attempted
 
     @staticmethod
     def _forget(held: _Held, token: str, invitation_id: int) -> None:

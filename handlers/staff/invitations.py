@@ -38,11 +38,13 @@ from .access import staff_only
 def run_text(texts: Translator, run: RunView, surveys: dict[str, Survey]) -> str:
     survey = surveys.get(run.survey_id)
     title = escape(survey.title.get(run.language)) if survey else escape(run.survey_id)
-    return texts(
+    text = texts(
         run.language, f"staff.invite.run_{run.status}", title=title, sent=run.sent, total=run.total,
         blocked=run.counts.get(InvitationStatus.BLOCKED, 0), failed=run.counts.get(InvitationStatus.FAILED, 0),
         waiting=run.waiting,
     )
+    unsure = run.counts.get(InvitationStatus.UNSURE, 0)  # the bot stopped while these were going out
+    return text + texts(run.language, "staff.invite.unsure", unsure=unsure) if unsure else text
 
 
 def run_keyboard(texts: Translator, run: RunView) -> InlineKeyboardMarkup | None:

@@ -217,3 +217,44 @@ async def test_a_graceful_stop_finishes_what_is_in_flight_and_releases_the_rest(
     assert statuses == ["queued", "queued", "queued", "sent"]  # nothing left claimed: no wait for an expiry
     world.api.clear()
     assert await deliver(world) == 2  # and the blocked one
+
+
+async def test_at_most_once_a_message_that_was_going_out_when_the_bot_died_is_not_sent_again(world: Harness):
+    svc = world.services
+    await world.say(f"/invite {SURVEY}", admin(world))
+    await world.press(f"adm:ig:{SURVEY}", admin(world))
+    now = utcnow()
+    async with svc.uow() as uow:  # a process claimed two, started sending the first, and was killed
+        dead = await uow.invitations.claim("dead", now, now - timedelta(seconds=1), 2)
+        assert await uow.invitations.attempt(dead[0].id, "dead", now)
+        await uow.commit()
+    world.api.clear()
+    await deliver(world)
+    chats = sorted(int(c.params["chat_id"]) for c in invitations_sent(world))
+    statuses = await rows(world)
+    assert dead[0].user_id not in chats and statuses[dead[0].user_id] == "unsure"
+    assert statuses[dead[1].user_id] == "blocked"  # the unattempted one was tried (403 here), not left behind
+    final = world.api.by_method("editMessageText")[-1]
+    assert "outcome unknown 1" in final.text
+
+
+async def test_at_most_once_marks_each_invitation_right_before_it_goes_out(world: Harness):
+    seen: dict[int, list] = {}
+    original = invitation_handlers.send_invitation
+
+    async def spy(bot, svc, recipient):
+        async with svc.uow() as uow:
+            before = (await uow.session.get(Invitation, recipient.invitation_id)).attempted_at
+        outcome = await original(bot, svc, recipient)
+        async with svc.uow() as uow:
+            seen[recipient.invitation_id] = [before, (await uow.session.get(Invitation, recipient.invitation_id)).attempted_at]
+        return outcome
+
+    invitation_handlers.send_invitation = spy
+    try:
+        await world.say(f"/invite {SURVEY}", admin(world))
+        await world.press(f"adm:ig:{SURVEY}", admin(world))
+        await deliver(world)
+    finally:
+        invitation_handlers.send_invitation = original
+    assert len(seen) == 4 and all(before is None and after is not None for before, after in seen.values())

@@ -134,3 +134,33 @@ def test_claims_skip_rows_locked_by_another_replica_on_postgresql():
             asyncio.run(call)
     assert len(statements) == 2
     assert all("FOR UPDATE" in sql and "SKIP LOCKED" in sql and sql.startswith("UPDATE") for sql in statements)
+
+
+async def test_a_bulk_hook_runs_after_the_slot_and_can_refuse_the_send():
+    from bot.ratelimit import Bulk, NotSent
+
+    order = []
+
+    class Keys(MemorySendBudget):
+        async def reserve(self, key, interval, burst=1):
+            order.append(key)
+            return 0.0
+
+    limiter = SharedRateLimiter(Keys(), sleep=Recorder())
+
+    async def ok(*_args, **_kwargs):
+        order.append("request")
+        return True
+
+    async def yes():
+        order.append("hook")
+        return True
+
+    async def no():
+        return False
+
+    await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 5}, Bulk(yes))
+    assert order == [BULK, "chat:5", ALL, "hook", "request"]
+    with pytest.raises(NotSent):
+        await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, Bulk(no))
+    assert order.count("request") == 1

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("claim", sa.String(length=32), nullable=True),
         sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["run_id"], ["invitation_runs.id"], name=op.f("fk_invitations_run_id_invitation_runs"),
                                 ondelete="CASCADE"),
