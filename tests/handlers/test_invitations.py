@@ -258,3 +258,37 @@ async def test_at_most_once_marks_each_invitation_right_before_it_goes_out(world
     finally:
         invitation_handlers.send_invitation = original
     assert len(seen) == 4 and all(before is None and after is not None for before, after in seen.values())
+
+
+async def test_the_background_worker_sends_a_confirmed_run_and_stops_gracefully(world: Harness):
+    import asyncio
+
+    from bot.app import start_background, stop_background
+
+    await start_background(world.app)
+    try:
+        await world.say(f"/invite {SURVEY}", admin(world))
+        await world.press(f"adm:ig:{SURVEY}", admin(world))  # wakes the worker
+        for _ in range(200):  # a bound, not a timing assertion
+            if sorted((await rows(world)).values()) == ["blocked", "sent", "sent", "sent"]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await stop_background(world.app)
+    assert sorted((await rows(world)).values()) == ["blocked", "sent", "sent", "sent"]
+    assert "invitations.worker" not in world.app.bot_data
+
+
+async def test_the_application_uses_the_shared_budget(settings, services):
+    from bot.app import build_application
+    from bot.db.send_budget import DatabaseSendBudget, MemorySendBudget
+    from bot.ratelimit import SharedRateLimiter
+
+    application = build_application(settings, services, request=LimitedBotApi())
+    limiter = application.bot.rate_limiter
+    assert isinstance(limiter, SharedRateLimiter)
+    postgres = services.engine.dialect.name == "postgresql"
+    assert isinstance(limiter.budget, DatabaseSendBudget if postgres else MemorySendBudget)
+    settings.send_budget = "database"
+    assert isinstance(build_application(settings, services, request=LimitedBotApi()).bot.rate_limiter.budget,
+                      DatabaseSendBudget)
