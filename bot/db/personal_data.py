@@ -31,6 +31,7 @@ from .models import (
     Invitation,
     Question,
     Rating,
+    SendBudget,
     SurveyAnswer,
     SurveyReminder,
     SurveyResponse,
@@ -117,6 +118,8 @@ class PersonalDataRepository:
         # Survey invitations (bot/invitations): one row per run the user was a recipient of; the opt-out and
         # "blocked" marks are columns of the user row.
         counts["invitations"] = await self._delete(Invitation, Invitation.user_id == user_id)
+        # The send budget's per-chat key (bot/db/send_budget.py) is the user's private chat id: only a timestamp.
+        counts["send_budget"] = await self._delete(SendBudget, SendBudget.key == f"chat:{user_id}")
         counts["users"] = await self._delete(User, User.id == user_id)
         return counts
 

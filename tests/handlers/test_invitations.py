@@ -198,11 +198,16 @@ async def test_forget_deletes_invitations_and_mydata_counts_them(world: Harness)
     await world.say(f"/invite {SURVEY}", admin(world))
     await world.press(f"adm:ig:{SURVEY}", admin(world))
     await deliver(world)
+    from bot.db.send_budget import DatabaseSendBudget
+
+    budget = DatabaseSendBudget(world.services.engine)
+    await budget.reserve(f"chat:{PLAIN}", 1.0)
+    await budget.close()
     async with world.services.uow() as uow:
         assert (await uow.personal_data.collect(PLAIN)).invitations == 1
         counts = await uow.personal_data.forget(PLAIN)
         await uow.commit()
-    assert counts["invitations"] == 1
+    assert counts["invitations"] == 1 and counts["send_budget"] == 1
     assert PLAIN not in await rows(world)
 
 
