@@ -51,3 +51,12 @@ class Accounts:
             user = await uow.users.touch(user_id, telegram_code)
             user.language = language
             await uow.commit()
+
+    async def set_invitations(self, user_id: int, telegram_code: str | None, enabled: bool) -> str:
+        """Opt out of survey invitations (/stop, the button under one) or back in. Returns the reply language."""
+        async with self._uow() as uow:
+            user = await uow.users.touch(user_id, telegram_code)
+            user.invitations_off = not enabled
+            language = preferred_language(user, telegram_code, self.default_language)
+            await uow.commit()
+        return language

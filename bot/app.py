@@ -15,7 +15,7 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 import handlers
@@ -27,10 +27,12 @@ from knowledge.version import content_hash
 
 from .config import Settings
 from .db.database import create_engine, create_session_factory, migrate
+from .db.send_budget import Budget, DatabaseSendBudget, MemorySendBudget
 from .i18n import LANGUAGES, Translator
 from .metrics import Metrics
 from .nlu_client import RasaNluClient
 from .qa import QAService
+from .ratelimit import SharedRateLimiter
 from .services import Services
 from .serving.processor import ChatOrderedProcessor
 from .serving.request import CountingRequest
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
 OFFLINE_TOKEN = "0:offline"
 ALLOWED_UPDATES = handlers.ALLOWED_UPDATES  # what polling or a webhook asks Telegram for: only what is handled
-COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel")
+COMMANDS = ("start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel", "stop")
 
 
 async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
@@ -100,6 +102,8 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
 async def close_services(services: Services) -> None:
     if services.nlu is not None:
         await services.nlu.aclose()
+    if "invitations" in services.__dict__:  # built (cached_property): its own connections go back first
+        await services.invitations.close()
     if services.engine is not None:
         await services.engine.dispose()
 
@@ -134,6 +138,31 @@ async def register_staff_commands(application: App) -> None:
             log.warning("could not set the staff command menu for admin %s: %s", admin_id, exc)
 
 
+def send_budget(settings: Settings, services: Services) -> Budget:
+    """The shared budget in the database (every replica draws from it) on PostgreSQL or when asked; else in memory."""
+    choice = settings.send_budget
+    if choice == "auto":
+        choice = "database" if services.engine is not None and services.engine.dialect.name == "postgresql" else "memory"
+    if choice == "database" and services.engine is not None:
+        return DatabaseSendBudget(services.engine)
+    return MemorySendBudget()
+
+
+def rate_limiter(settings: Settings, services: Services) -> SharedRateLimiter:
+    return SharedRateLimiter(send_budget(settings, services), rate=settings.send_rate,
+                             bulk_rate=settings.invitation_rate, chat_burst=settings.send_chat_burst)
+
+
+async def start_background(application: App) -> None:
+    """What a serving bot runs besides updates: the survey invitation worker (not started by tests' Applications)."""
+    await handlers.start_background(application)
+
+
+async def stop_background(application: App) -> None:
+    """A graceful stop of the background work: invitations in flight are sent and recorded, the rest released."""
+    await handlers.stop_background(application)
+
+
 def build_application(
     settings: Settings,
     services: Services,
@@ -154,8 +183,8 @@ def build_application(
     else:
         builder = builder.request(CountingRequest(services.metrics.too_many_requests.inc,
                                                   connection_pool_size=settings.max_concurrent_updates + 8))
-    if rate_limit and settings.telegram_rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    if rate_limit and settings.telegram_rate_limiter:  # one send budget for every replica (bot/ratelimit.py)
+        builder = builder.rate_limiter(rate_limiter(settings, services))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     handlers.register(application)

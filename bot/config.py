@@ -73,6 +73,22 @@ class Settings(BaseSettings):
     retention_check_seconds: float = Field(default=6 * 3600, gt=0)
     # Undelivered hand-offs are retried after a minute, then 2, 4… up to an hour between tries; checked this often.
     handoff_retry_check_seconds: float = Field(default=60.0, gt=0)
+    # One send budget for the whole bot (bot/ratelimit.py): messages per second for the bot (Telegram allows about
+    # 30), for bulk sends such as survey invitations (a little lower, leaving room for replies), and how many
+    # messages one chat may get in a burst before 1 per second applies. SEND_BUDGET: "database" shares it between
+    # replicas through the database; "memory" is per process; "auto" = database on PostgreSQL, memory on SQLite.
+    send_rate: float = Field(default=27.0, gt=0, le=30)
+    invitation_rate: float = Field(default=26.0, gt=0, le=30)
+    send_chat_burst: int = Field(default=3, ge=1, le=10)
+    send_budget: str = Field(default="auto", pattern="^(auto|database|memory)$")
+    # Survey invitations (/invite): a recipient claimed by a bot process that does not renew its claim for this
+    # long (the process died) is taken over by another process; the staff status message is edited at most this often.
+    invitation_claim_seconds: float = Field(default=15.0, ge=3)
+    invitation_status_seconds: float = Field(default=3.0, gt=0)
+    # A bot process killed while an invitation is going out: "at_most_once" never sends that one again (it is
+    # counted as "unsure"; one extra single-row write per message), "at_least_once" sends it again after the claim
+    # expires (the recipient may get it twice). docs/staff-review.md#survey-invitations
+    invitation_delivery: str = Field(default="at_most_once", pattern="^(at_most_once|at_least_once)$")
     default_language: str = "lv"
     log_level: str = "INFO"
 

@@ -1,6 +1,7 @@
 """The services a handler may use, built once by `bot.app` (the composition root).
 
-The use cases (`accounts`, `questions`, `handoffs`, `survey_service`, `reminders`, `privacy`, `staff`) are built
+The use cases (`accounts`, `questions`, `handoffs`, `survey_service`, `reminders`, `invitations`, `privacy`,
+`staff`) are built
 from the fields on first use, so a copy with another database or settings (`dataclasses.replace`, as tests do)
 gets use cases over that database.
 """
@@ -19,6 +20,8 @@ from .config import Settings
 from .handoff import Handoffs
 from .i18n import Translator
 from .intake import Inbox
+from .invitations.recorder import SentRecorder
+from .invitations.service import Invitations, Tuning
 from .metrics import Metrics
 from .nlu_client import RasaNluClient
 from .privacy import Privacy
@@ -86,6 +89,15 @@ class Services:
     @cached_property
     def reminders(self) -> Reminders:
         return Reminders(self.uow, self.survey_engine)
+
+    @cached_property
+    def invitations(self) -> Invitations:
+        settings = self.settings
+        return Invitations(self.uow, self.survey_engine, settings.default_language,
+                           Tuning(claim_seconds=settings.invitation_claim_seconds,
+                                  status_seconds=settings.invitation_status_seconds,
+                                  at_most_once=settings.invitation_delivery == "at_most_once"),
+                           SentRecorder(self.engine) if self.engine is not None else None)
 
     @cached_property
     def privacy(self) -> Privacy:

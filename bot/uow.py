@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .db.inbox import PROCESSING, InboxRepository
 from .db.personal_data import PersonalDataRepository
 from .db.repositories import HandoffRepository, QuestionRepository, RatingRepository, UserRepository
+from .invitations.repository import InvitationRepository
 from .staff.audit import AuditRepository
 from .staff.repositories import HandoffDeliveryRepository, StaffRepository
 from .surveys.repository import SurveyRepository
@@ -37,6 +38,7 @@ class UnitOfWork:
     handoff_deliveries: HandoffDeliveryRepository
     personal_data: PersonalDataRepository  # /mydata, /forget
     inbox: InboxRepository  # received Telegram updates (bot.intake)
+    invitations: InvitationRepository  # survey invitations (/invite)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -60,6 +62,7 @@ class UnitOfWork:
         self.handoff_deliveries = HandoffDeliveryRepository(session)
         self.personal_data = PersonalDataRepository(session)
         self.inbox = InboxRepository(session)
+        self.invitations = InvitationRepository(session)
         return self
 
     async def __aexit__(

@@ -57,6 +57,25 @@ class HandoffStatus(StrEnum):
     ANSWERED = "answered"
 
 
+class RunStatus(StrEnum):
+    """`invitation_runs.status`."""
+
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class InvitationStatus(StrEnum):
+    """`invitations.status`: one recipient of a survey invitation run."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a bot process (until `claimed_until`)
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot
+    FAILED = "failed"  # chat gone, or still failing after several attempts
+    UNSURE = "unsure"  # at most once: the bot stopped while this one was going out; not sent again
+
+
 class Awaiting(StrEnum):
     """`users.awaiting`: what the user's next text message is, when it is not a question."""
 

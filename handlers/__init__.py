@@ -21,9 +21,10 @@ from telegram.ext import (
     filters,
 )
 
-from . import commands, privacy, qa, staff, surveys
-from .common import SERVICES_KEY, SURVEY_PREFIX, parse, stale, unknown_command
+from . import commands, invitations, privacy, qa, staff, surveys
+from .common import INVITE_PREFIX, SERVICES_KEY, SURVEY_PREFIX, parse, stale, unknown_command
 from .errors import on_error
+from .staff.invitations import show_progress
 
 # Handlers in one group are tried in order and only the first that matches runs; groups run one after
 # another. Features that may need a user's message *before* Q&A sees it (a survey waiting for a free-text
@@ -94,6 +95,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("mydata", privacy.mydata_command, filters=private),
         CommandHandler("forget", privacy.forget_command, filters=private),
         CommandHandler("cancel", surveys.cancel_command, filters=private),
+        CommandHandler("stop", invitations.stop_command, filters=private),  # no more survey invitations
+        CallbackQueryHandler(invitations.on_callback, pattern=f"^{INVITE_PREFIX}"),  # inv:… under an invitation
         CallbackQueryHandler(privacy.on_callback, pattern=privacy.CALLBACK_PATTERN),  # /forget confirm
         CallbackQueryHandler(surveys.on_callback, pattern=f"^{SURVEY_PREFIX}"),  # sv:… survey buttons
         *staff.handlers(private),  # /stats, /export… and adm:… buttons; the staff role is checked inside
@@ -116,3 +119,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     )
     application.add_handler(TypeHandler(Update, guard_buttons), group=GUARD_GROUP)
     application.add_error_handler(on_error)
+
+
+async def start_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Background work of a running bot (not of tests' bare Applications): the survey invitation worker."""
+    await invitations.start_worker(application, show_progress)
+
+
+async def stop_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await invitations.stop_worker(application)

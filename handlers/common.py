@@ -26,6 +26,7 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 SERVICES_KEY = "services"
+INVITATION_WAKE_KEY = "invitations.wake"  # bot_data: the invitation worker's asyncio.Event (handlers/invitations.py)
 MAX_CALLBACK_BYTES = 64
 
 
@@ -183,9 +184,16 @@ SHAPES = {
     "adm.suggest_edit": "adm:u:{id}:e",
     "adm.category": "adm:uc:{id}:{key}",
     "adm.assign": "adm:a:{id}:{key}",
+    "adm.invite_go": "adm:ig:{key}",  # send the invitations (after the count)
+    "adm.invite_no": "adm:in:{key}",  # don't
+    "adm.invite_stop": "adm:is:{id}",  # cancel a running invitation run
+    # survey invitations, recipient side (handlers/invitations.py)
+    "inv.off": "inv:off",  # no more invitations
+    "inv.on": "inv:on",  # invitations again
 }
 SURVEY_PREFIX = "sv:"  # survey and privacy buttons (handlers/surveys.py, handlers/privacy.py)
 STAFF_PREFIX = "adm:"  # staff buttons (handlers/staff/)
+INVITE_PREFIX = "inv:"  # the buttons under an invitation (handlers/invitations.py)
 
 
 def _compile(shape: str) -> re.Pattern[str]:

@@ -61,6 +61,9 @@ def my_data_messages(data: UserData, surveys: dict[str, Survey], texts: Translat
     blocks.append(texts(language, "privacy.handoffs", count=len(data.handoffs), open=data.open_handoffs))
     if data.handoff_posts:
         blocks.append(texts(language, "privacy.handoff_posts", count=data.handoff_posts))
+    invitations_off = data.user is not None and data.user.invitations_off
+    blocks.append(texts(language, "privacy.invitations", count=data.invitations,
+                        state=texts(language, "privacy.invitations_off" if invitations_off else "privacy.invitations_on")))
     blocks.append(texts(language, "privacy.responses", count=len(data.survey_responses)))
     blocks += _responses(data.survey_responses, surveys, texts, language)
     if data.anonymous_unfinished:

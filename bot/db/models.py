@@ -57,6 +57,10 @@ class User(Base):
     # Kept in the database (not in memory) so it survives restarts and works across bot processes.
     awaiting: Mapped[str | None] = mapped_column(String(32))
     awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # expires (HANDOFF_WAIT_MINUTES)
+    # Survey invitations (/invite): the user said "no more invitations" (/stop or the button under one).
+    invitations_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Telegram answered 403 (the user blocked the bot): skipped by invitations until the user writes again.
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -283,3 +287,53 @@ class InboxUpdate(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))  # the replica processing it
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+# --- Survey invitations and the shared send budget -------------------------------------------------------------
+
+
+class InvitationRun(Base):
+    """One `/invite <survey>`: who started it, where its status message is, whether it is still sending."""
+
+    __tablename__ = "invitation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[str] = mapped_column(String(64), index=True)
+    admin_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8))  # of the staff member's status message
+    status: Mapped[str] = mapped_column(String(16), index=True)  # bot.vocabulary.RunStatus
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    status_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    """One recipient of one run. Claimed (status `sending`, `claim`, `claimed_until`) before it is sent, marked
+    `sent` right after; a claim that expires (the process died) is taken again by any bot process."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"), Index("ix_invitations_status_id", "status", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("invitation_runs.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)  # = the private chat id
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))  # bot.vocabulary.InvitationStatus
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # At most once (INVITATION_DELIVERY): set right before the message goes out. A row found `sending` with an
+    # expired claim and this set may or may not have reached the user: it becomes `unsure`, never sent again.
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SendBudget(Base):
+    """The bot's send budget, shared by every replica: per key ("all", "bulk", "chat:<id>") the theoretical
+    arrival time (GCRA, seconds since the epoch) of the next message; reserved with one UPSERT … RETURNING."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)

@@ -1,8 +1,9 @@
 """Personal data in the database: everything that names a user, collected (/mydata) or deleted (/forget).
 
 What `forget` does (the consent texts in bot/locales/*/surveys.yaml say exactly this):
-- deletes the user's row, every question they asked, ratings, requests to staff and where those were posted, and
-  received messages not processed yet (a processed update keeps only its id, naming nobody);
+- deletes the user's row (with their opt-out of survey invitations), every question they asked, ratings, requests
+  to staff and where those were posted, the survey invitations queued for or sent to them, and received messages
+  not processed yet (a processed update keeps only its id, naming nobody);
 - deletes every survey response stored under their Telegram id (with all its answers), and any unfinished or
   cancelled response of theirs, anonymous ones included, plus pending reminders to their chat;
 - deletes their "already answered" markers (survey_completions), so they may answer those surveys again;
@@ -33,8 +34,10 @@ from .models import (
     HandoffDelivery,
     HandoffRequest,
     InboxUpdate,
+    Invitation,
     Question,
     Rating,
+    SendBudget,
     SurveyAnswer,
     SurveyCompletion,
     SurveyReminder,
@@ -62,6 +65,7 @@ class UserData:
     reminders: int = 0  # survey reminders scheduled to the user's chat
     handoff_posts: int = 0  # copies of the user's hand-offs in staff chats
     staff_actions: int = 0  # audit rows naming the user as the staff member who acted
+    invitations: int = 0  # survey invitations queued for or sent to the user (/invite)
 
     @property
     def open_handoffs(self) -> int:
@@ -111,6 +115,11 @@ class PersonalDataRepository:
         counts["handoff_deliveries"] = await self._delete(HandoffDelivery, HandoffDelivery.handoff_id.in_(handoff_ids))
         counts["handoff_requests"] = await self._delete(HandoffRequest, HandoffRequest.user_id == user_id)
         counts["questions"] = await self._delete(Question, Question.user_id == user_id)
+        # Survey invitations (bot/invitations): one row per run the user was a recipient of; the opt-out and
+        # "blocked" marks are columns of the user row.
+        counts["invitations"] = await self._delete(Invitation, Invitation.user_id == user_id)
+        # The send budget's per-chat key (bot/db/send_budget.py) is the user's private chat id: only a timestamp.
+        counts["send_budget"] = await self._delete(SendBudget, SendBudget.key == f"chat:{user_id}")
         counts["users"] = await self._delete(User, User.id == user_id)
         # Received updates not processed yet hold the message (processed ones name nobody: bot/db/inbox.py).
         counts["update_inbox"] = await self._delete(InboxUpdate, InboxUpdate.user_id == user_id)
@@ -188,6 +197,9 @@ class PersonalDataRepository:
                 )
             ).scalars()
         )
+        data.invitations = (
+            await session.execute(select(func.count()).select_from(Invitation).where(Invitation.user_id == user_id))
+        ).scalar_one()
         responses = list(
             (
                 await session.execute(

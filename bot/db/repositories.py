@@ -25,7 +25,8 @@ class UserRepository:
         return await self._session.get(User, user_id)
 
     async def touch(self, user_id: int, telegram_language: str | None) -> User:
-        """The user's row, created on first contact; refreshes Telegram's language code."""
+        """The user's row, created on first contact; refreshes Telegram's language code and clears a "blocked"
+        mark (set when an invitation got 403)."""
         user = await self.get(user_id)
         if user is None:
             user = User(id=user_id, telegram_language=telegram_language)
@@ -34,6 +35,7 @@ class UserRepository:
             if telegram_language:
                 user.telegram_language = telegram_language
             user.last_seen_at = utcnow()
+            user.blocked_at = None  # writing to the bot again: not blocked (any more)
         return user
 
 

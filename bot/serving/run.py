@@ -12,7 +12,14 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from bot.app import ALLOWED_UPDATES, build_application, build_services, close_services
+from bot.app import (
+    ALLOWED_UPDATES,
+    build_application,
+    build_services,
+    close_services,
+    start_background,
+    stop_background,
+)
 from bot.config import Settings
 
 from .polling import poll, recover
@@ -38,10 +45,12 @@ async def serve_polling(settings: Settings) -> None:
                 await application.post_init(application)
             await application.bot.delete_webhook()  # polling and a webhook exclude each other
             await application.start()
+            await start_background(application)  # the survey invitation worker
             log.info("serving Telegram by long polling via %s (replica %s)", settings.telegram_api_base_url,
                      settings.replica_id)
             await poll(application, services.inbox, stop, services.metrics, allowed_updates=ALLOWED_UPDATES)
             log.info("stopping")
+            await stop_background(application)
             await application.stop()
     finally:
         await close_services(services)
@@ -78,6 +87,7 @@ async def serve_webhook(settings: Settings) -> None:
                                               max_connections=settings.webhook_max_connections)
             await application.start()
             await recover(application, services.inbox)
+            await start_background(application)  # the survey invitation worker
             recovery = asyncio.create_task(_recover_periodically(application, services))
             stop = _stop_event()
             stopper = asyncio.create_task(_exit_on(stop, server))
@@ -89,6 +99,7 @@ async def serve_webhook(settings: Settings) -> None:
                 recovery.cancel()
                 stopper.cancel()
             log.info("stopping")
+            await stop_background(application)
             await application.stop()
     finally:
         await close_services(services)

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 # The staff command menu (after the public commands), in this order; descriptions: bot/locales/*/staff.yaml.
 STAFF_COMMANDS: tuple[str, ...] = (
-    "stats", "responses", "export", "chart", "unanswered", "surveys", "handoffs",
+    "stats", "responses", "export", "chart", "unanswered", "surveys", "handoffs", "invite",
 )

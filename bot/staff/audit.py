@@ -27,6 +27,9 @@ ACTIONS: frozenset[str] = frozenset(
         "kb_example",
         "handoff_reply",
         "handoffs",
+        "invite",  # /invite (any form)
+        "invite_start",  # the confirmation: how many recipients were queued (or why not)
+        "invite_cancel",
     }
 )
 

@@ -1,7 +1,8 @@
 """Survey reminders: one per unfinished response, sent once when due. No Telegram: the caller passes `send`.
 
-Each due reminder is claimed first (UPDATE … WHERE sent_at IS NULL: one winner; `sent_at` holds the claim's
-time), so two bot processes never send the same reminder; it is sent after that claim is committed (no database
+Due reminders are claimed first, a batch in one UPDATE … RETURNING whose rows are picked with FOR UPDATE SKIP
+LOCKED on PostgreSQL (SQLite: the UPDATE … WHERE sent_at IS NULL is atomic on its own), so two bot processes never
+send the same reminder; `sent_at` holds the claim's time. It is sent after that claim is committed (no database
 transaction is held across the network call), and the row is deleted afterwards — for an anonymous response its
 chat id was the only link to a person. A passing failure releases the claim, so the next run tries again. A claim
 older than CLAIM_EXPIRY belongs to a process that died between claiming and deleting: it expires, and the next
@@ -45,18 +46,15 @@ class Reminders:
         engine = self._engine
         now = now or engine.clock()
         expired = now - self._claim_expiry  # claims made before this belong to a process that died
-        async with self._uow() as uow:
-            due = [(row.id, row.response_id, row.chat_id)
-                   for row in await uow.surveys.due_reminders(now, claims_before=expired)]
+        async with self._uow() as uow:  # claimed in one statement (SKIP LOCKED on PostgreSQL), then committed
+            due = await uow.surveys.claim_due_reminders(now, claims_before=expired)
+            await uow.commit()
         sent = 0
         for reminder_id, response_id, chat_id in due:
             async with self._uow() as uow:
-                if not await uow.surveys.claim_reminder(reminder_id, now, claims_before=expired):
-                    continue  # another process has it
                 response = await uow.surveys.response(response_id)
                 progress = (await engine.progress(uow, response)
                             if response is not None and response.survey_id in engine.surveys else None)
-                await uow.commit()
             if progress is None or progress.question is None:
                 await self._drop(reminder_id)
                 continue

@@ -176,6 +176,28 @@ class SurveyRepository:
         )
         return bool(cast(CursorResult[Any], result).rowcount == 1)
 
+    async def claim_due_reminders(self, now: datetime, limit: int = 50,
+                                  claims_before: datetime | None = None) -> list[tuple[int, int, int]]:
+        """Claim up to `limit` due reminders in one statement: (id, response id, chat id) of the rows this process
+        won. On PostgreSQL the rows are picked with FOR UPDATE SKIP LOCKED, so replicas take disjoint batches without
+        waiting on each other; SQLite drops the locking clause and the UPDATE is atomic on its own. A claim made
+        before `claims_before` has expired (its process died) and is taken over."""
+        chosen = (
+            select(SurveyReminder.id)
+            .where(SurveyReminder.due_at <= now, self._claimable(claims_before))
+            .order_by(SurveyReminder.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self._session.execute(
+            update(SurveyReminder)
+            .where(SurveyReminder.id.in_(chosen.scalar_subquery()), self._claimable(claims_before))
+            .values(sent_at=now)
+            .returning(SurveyReminder.id, SurveyReminder.response_id, SurveyReminder.chat_id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted((int(a), int(b), int(c)) for a, b, c in result.all())
+
     async def release_reminder(self, reminder_id: int) -> None:
         """Sending failed for a passing reason (network): let the next run try again."""
         await self._session.execute(

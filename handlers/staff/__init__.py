@@ -11,6 +11,7 @@ from .access import Handler
 from .callbacks import on_callback
 from .files import chart_command, export_command
 from .handoff import handoffs_command, migration_handler, reply_handler, schedule_retries
+from .invitations import invite_command
 from .reports import responses_command, stats_command, surveys_command
 from .unanswered import unanswered_command
 
@@ -22,6 +23,7 @@ COMMANDS: dict[str, Handler] = {
     "unanswered": unanswered_command,
     "surveys": surveys_command,
     "handoffs": handoffs_command,
+    "invite": invite_command,
 }
 
 __all__ = ["COMMANDS", "handlers", "migration_handler", "reply_handler", "schedule_retries"]

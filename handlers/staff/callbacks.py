@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from ..common import STAFF_PREFIX, parse, stale
-from . import reports, unanswered
+from . import invitations, reports, unanswered
 from .access import is_staff
 
 log = logging.getLogger(__name__)
@@ -39,3 +39,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await unanswered.on_category(update, context, query, int(args[0]), args[1])
         case "adm.assign":
             await unanswered.on_assign(update, context, query, int(args[0]), args[1])
+        case "adm.invite_go":
+            await invitations.on_confirm(update, context, query, args[0])
+        case "adm.invite_no":
+            await invitations.on_dont(update, context, query)
+        case "adm.invite_stop":
+            await invitations.on_stop(update, context, query, int(args[0]))

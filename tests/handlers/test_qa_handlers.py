@@ -42,7 +42,7 @@ async def test_command_menu_registered_in_three_languages(settings, services):
     assert languages == {None, "lv", "en", "ru"}
     en = next(call for call in calls if call.params.get("language_code") == "en")
     assert [c["command"] for c in en.params["commands"]] == [
-        "start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel"]
+        "start", "help", "language", "topics", "feedback", "mydata", "forget", "cancel", "stop"]
 
 
 async def test_latvian_question_without_diacritics_gets_budget_answer_with_source(harness):

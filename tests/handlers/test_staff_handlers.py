@@ -220,6 +220,9 @@ def staff_callback_samples(question_id: int) -> dict[str, list[str]]:
         "suggest": [f"adm:u:{question_id}", f"adm:u:{question_id}:e"],
         "category": [f"adm:uc:{question_id}:facts"],
         "assign": [f"adm:a:{question_id}:fact_budget", f"adm:a:{question_id}:out_of_scope"],
+        "invite_go": ["adm:ig:participants", "adm:ig:staff_demo"],
+        "invite_no": ["adm:in:participants"],
+        "invite_stop": ["adm:is:1"],
     }
 
 
@@ -246,7 +249,7 @@ async def test_forged_staff_buttons_are_stale_for_admins_too_and_not_audited(sta
     admin = staff.as_user(ADMIN)
     for data in [*FORGED, "adm:r:no_such_survey:10:0", "adm:s:no_such_survey:1", "adm:u:999999",
                  "adm:uc:999999:facts", "adm:a:999999:fact_budget", "adm:a:1:no_such_entry", "adm:uc:1:no_such_cat",
-                 "adm:r:staff_demo:0:0", "adm:r:staff_demo:101:0"]:
+                 "adm:r:staff_demo:0:0", "adm:r:staff_demo:101:0", "adm:ig:no_such_survey", "adm:is:999999"]:
         calls = await staff.press(data, admin)
         assert [(c.method, c.params.get("text")) for c in calls] == [("answerCallbackQuery", STALE)], data
     assert await audit(staff) == []
