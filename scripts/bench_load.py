@@ -113,7 +113,7 @@ def bot_env(args, base_url: str, database_url: str, nlu_url: str, **extra: str) 
     return {**os.environ, "PYTHONPATH": str(PROJECT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": base_url,
             "DATABASE_URL": database_url, "NLU_URL": nlu_url, "NLU_TOKEN": args.token or "", "ADMIN_IDS": "",
             "LOG_LEVEL": "WARNING", "TELEGRAM_RATE_LIMITER": "true" if args.rate_limiter else "false",
-            "RESPONDENT_KEY_SECRET": "bench", **extra}
+            "RESPONDENT_KEY_SECRET": "bench-respondent-key-secret", **extra}
 
 
 async def reset_database(url: str) -> None:
