@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from tests.local import free_port
+
 PROJECT = Path(__file__).resolve().parents[2]
 QUESTION = {
     "update_id": 77,
@@ -146,16 +148,13 @@ def test_sigkill_after_intake_loses_nothing_and_the_redelivery_is_answered_once(
 def test_webhook_process_serves_updates_once_and_stops_cleanly(tmp_path):
     """The real `python -m bot` in webhook mode (WEBHOOK_URL): setWebhook with the secret, an update POSTed twice
     is answered once, /readyz answers, SIGTERM stops it cleanly."""
-    import socket
     import urllib.error
     import urllib.request
 
     Fake.calls, Fake.deliver, Fake.nlu_requests, Fake.nlu_hangs, Fake.offsets = [], [], 0, False, []
     server = QuietServer(("127.0.0.1", 0), Fake)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "s3cret",
            "WEBHOOK_LISTEN_HOST": "127.0.0.1", "WEBHOOK_LISTEN_PORT": str(port)}
     process = start_bot(tmp_path, server.server_port, **env)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,27 +20,18 @@ from bot.config import Settings
 from bot.db.models import Question
 from bot.offline import OfflineBotApi
 from tests.conftest import Harness
+from tests.local import free_port, require_trained_rasa
 
 pytestmark = pytest.mark.integration
 
 PROJECT = Path(__file__).resolve().parents[2]
-MODEL = PROJECT / "nlu" / "models" / "current.tar.gz"
 SERVER = PROJECT / "scripts" / "nlu-server.sh"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def rasa_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
-    if not MODEL.exists() or not (PROJECT / ".venv-nlu" / "bin" / "rasa").exists():
-        if os.environ.get("REQUIRE_RASA"):
-            pytest.fail("REQUIRE_RASA is set but there is no trained model / Rasa venv: run `make train`")
-        pytest.skip("no trained Rasa model (run `make train`)")
-    url = f"http://127.0.0.1:{_free_port()}"
+    require_trained_rasa()
+    url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "NLU_URL": url, "NLU_TOKEN": secrets.token_hex(8),
            "NLU_RUN_DIR": str(tmp_path_factory.mktemp("rasa-run"))}
     subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)

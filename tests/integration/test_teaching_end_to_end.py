@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -26,11 +25,11 @@ from bot.db.models import Question
 from bot.offline import OfflineBotApi
 from knowledge.loader import DEFAULT_DATA_DIR
 from tests.conftest import Harness, kb_answer
+from tests.local import MODEL, free_port, require_trained_rasa
 
 pytestmark = pytest.mark.integration
 
 PROJECT = Path(__file__).resolve().parents[2]
-MODEL = PROJECT / "nlu" / "models" / "current.tar.gz"
 SERVER = PROJECT / "scripts" / "nlu-server.sh"
 ADMIN = 1001
 QUESTION = "kā klājās zilajiem ziloņiem"  # nonsense no entry covers: nothing in the model answers it yet
@@ -38,27 +37,18 @@ TAUGHT = "fact_budget"
 DEADLINE = 480  # seconds for training + loading the new model on a busy CI machine
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory) -> Iterator[dict[str, str]]:
-    if not MODEL.exists() or not (PROJECT / ".venv-nlu" / "bin" / "rasa").exists():
-        if os.environ.get("REQUIRE_RASA"):
-            pytest.fail("REQUIRE_RASA is set but there is no trained model / Rasa venv: run `make train`")
-        pytest.skip("no trained Rasa model (run `make train`)")
+    require_trained_rasa()
     root = tmp_path_factory.mktemp("teaching")
     shutil.copytree(DEFAULT_DATA_DIR, root / "knowledge")
     (root / "models").mkdir()
     for path in MODEL.parent.glob("current.*"):
         shutil.copy2(path, root / "models" / path.name)
-    env = {**os.environ, "NLU_URL": f"http://127.0.0.1:{_free_port()}", "NLU_TOKEN": "teaching-test",
+    env = {**os.environ, "NLU_URL": f"http://127.0.0.1:{free_port()}", "NLU_TOKEN": "teaching-test",
            "NLU_RUN_DIR": str(root / "run"), "NLU_MODELS_DIR": str(root / "models"),
            "KNOWLEDGE_DIR": str(root / "knowledge"), "NLU_TRAIN_DEBOUNCE": "1",
-           "NLU_INTERNAL_PORTS": f"{_free_port()},{_free_port()}"}
+           "NLU_INTERNAL_PORTS": f"{free_port()},{free_port()}"}
     subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)
     try:
         subprocess.run([str(SERVER), "wait"], env=env, check=True, cwd=PROJECT)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.local import free_port
+
 PROJECT = Path(__file__).resolve().parents[2]
 SERVER = PROJECT / "scripts" / "nlu-server.sh"
 
@@ -79,12 +81,6 @@ while True: time.sleep(1)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server_env(tmp_path: Path):
     stub = tmp_path / "fake-python"
@@ -94,7 +90,7 @@ def server_env(tmp_path: Path):
     models.mkdir()
     (models / "current.tar.gz").write_text("model")
     env = {**os.environ, "NLU_RUN_DIR": str(tmp_path / "run"), "NLU_PYTHON": str(stub), "NLU_MODELS_DIR": str(models),
-           "NLU_URL": f"http://127.0.0.1:{_free_port()}", "NLU_TOKEN": "t", "NLU_STOP_TIMEOUT": "5"}
+           "NLU_URL": f"http://127.0.0.1:{free_port()}", "NLU_TOKEN": "t", "NLU_STOP_TIMEOUT": "5"}
     yield env
     subprocess.run([str(SERVER), "stop"], env=env, capture_output=True, timeout=30)
 
