@@ -3,13 +3,22 @@ and a known set of Q&A questions and ratings, so every number `/stats` shows can
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.app import build_services
+from bot.config import Settings
+from bot.db.database import create_engine, create_session_factory, migrate
 from bot.db.models import Question, Rating, SurveyAnswer, SurveyResponse
+from bot.services import Services
 from bot.surveys.schema import Survey, load_survey
+from bot.uow import uow_factory
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -114,3 +123,30 @@ async def open_database(path: Path):
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await migrate(engine)
     return engine, uow_factory(create_session_factory(engine))
+
+
+def build_shared_services(tmp_path_factory: Any) -> Services:
+    """The expensive, read-only part of the services (knowledge base, matcher, language detector, texts), built
+    once for a test module; each test puts a fresh database under it with `on_fresh_database`."""
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('base')}/base.db",
+                        nlu_url="http://127.0.0.1:9", admin_ids="1001")
+
+    async def build() -> Services:
+        built = await build_services(settings, use_nlu=False)
+        assert built.engine is not None
+        await built.engine.dispose()
+        return built
+
+    return asyncio.run(build())
+
+
+@contextlib.asynccontextmanager
+async def on_fresh_database(shared: Services, settings: Settings, **changes: Any) -> AsyncIterator[Services]:
+    """`shared` over a freshly migrated database of `settings` (and any other field `changes`)."""
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    try:
+        yield dataclasses.replace(shared, settings=settings, uow=uow_factory(create_session_factory(engine)),
+                                  engine=engine, **changes)
+    finally:
+        await engine.dispose()

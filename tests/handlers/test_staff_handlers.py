@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import csv
-import dataclasses
 import io
 import itertools
 import json
@@ -23,21 +22,26 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_application, build_services
-from bot.config import Settings
-from bot.db.database import create_engine, create_session_factory, migrate
+from bot.app import build_application
 from bot.db.models import AuditLog, Base, HandoffDelivery, HandoffRequest, Question, SurveyState
 from bot.offline import BOT_USER, OfflineBotApi
 from bot.services import Services
 from bot.staff import STAFF_COMMANDS
 from bot.staff import service as staff_service
-from bot.uow import uow_factory
 from handlers import common
 from handlers.staff import files as staff_files
 from knowledge.loader import DEFAULT_DATA_DIR, load_knowledge_base
 from tests.conftest import Harness, kb_answer
 from tests.fakes import FakeNlu
-from tests.staff_helpers import RESPONSES, TRICKY_TEXT, demo_survey, seed_questions, seed_survey
+from tests.staff_helpers import (
+    RESPONSES,
+    TRICKY_TEXT,
+    build_shared_services,
+    demo_survey,
+    on_fresh_database,
+    seed_questions,
+    seed_survey,
+)
 
 # Exports and charts run as Application tasks; the test Application is initialized, not started.
 pytestmark = pytest.mark.filterwarnings("ignore:Tasks created via `Application.create_task`")
@@ -70,34 +74,16 @@ class ScriptedBotApi(OfflineBotApi):
 
 @pytest.fixture(scope="module")
 def base_services(tmp_path_factory) -> Services:
-    """The expensive, read-only part of the services (knowledge base, matcher, language detector, texts),
-    built once for this module; each test gets its own database, settings and QA service on top of it."""
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('base')}/base.db",
-                        nlu_url="http://127.0.0.1:9", admin_ids="1001")
-
-    async def build() -> Services:
-        built = await build_services(settings, use_nlu=False)
-        await built.engine.dispose()
-        return built
-
-    return asyncio.run(build())
+    return build_shared_services(tmp_path_factory)
 
 
 @pytest.fixture
 async def services(base_services, settings):
-    """Overrides conftest's `services`: a fresh database per test, the rest shared (see base_services)."""
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
-    fresh = dataclasses.replace(
-        base_services,
-        settings=settings,
-        uow=uow_factory(create_session_factory(engine)),
-        engine=engine,
-        qa=copy.copy(base_services.qa),  # tests swap its NLU for a fake
-        surveys={"staff_demo": demo_survey()},
-    )
-    yield fresh
-    await engine.dispose()
+    """Overrides conftest's `services`: a fresh database per test, the rest shared (see build_shared_services)."""
+    async with on_fresh_database(base_services, settings,
+                                 qa=copy.copy(base_services.qa),  # tests swap its NLU for a fake
+                                 surveys={"staff_demo": demo_survey()}) as fresh:
+        yield fresh
 
 
 @pytest.fixture

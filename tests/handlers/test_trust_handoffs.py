@@ -6,7 +6,6 @@ text; the error log names the update, not its content."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import shutil
 import time
@@ -16,18 +15,16 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_application, build_services
-from bot.config import Settings
-from bot.db.database import create_engine, create_session_factory, migrate
+from bot.app import build_application
 from bot.db.models import HandoffDelivery, HandoffRequest, Question, StaffChatMove, utcnow
 from bot.handoff import Handoffs
 from bot.services import Services
-from bot.uow import uow_factory
 from handlers.common import staff_poster
 from handlers.errors import on_error
 from knowledge.loader import DEFAULT_DATA_DIR
 from tests.conftest import Harness
 from tests.fakes import FailingBotApi
+from tests.staff_helpers import build_shared_services, on_fresh_database
 
 ADMIN = 1001
 APPLICANT = 5001
@@ -38,25 +35,13 @@ QUESTION = "Kad ir nākamā konkursa pieteikumu iesniegšanas termiņš?"
 
 @pytest.fixture(scope="module")
 def base_services(tmp_path_factory) -> Services:
-    """Knowledge base, matcher and texts built once for the module; each test gets its own database."""
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('b')}/b.db",
-                        nlu_url="http://127.0.0.1:9", admin_ids="1001")
-
-    async def build() -> Services:
-        built = await build_services(settings, use_nlu=False)
-        await built.engine.dispose()
-        return built
-
-    return asyncio.run(build())
+    return build_shared_services(tmp_path_factory)
 
 
 @pytest.fixture
 async def services(base_services, settings):
-    engine = create_engine(settings.database_url)
-    await migrate(engine)
-    yield dataclasses.replace(base_services, settings=settings, uow=uow_factory(create_session_factory(engine)),
-                              engine=engine)
-    await engine.dispose()
+    async with on_fresh_database(base_services, settings) as fresh:
+        yield fresh
 
 
 async def _harness(settings, services):
