@@ -17,7 +17,7 @@ from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
 
 from .accounts import preferred_language
-from .db.models import HandoffRequest, Question
+from .db.models import HandoffRequest, Question, as_utc
 from .followup import Context, answer_in_context
 from .qa import QAProvider, QAResult, QAService
 from .uow import UnitOfWork, UnitOfWorkFactory
@@ -57,10 +57,6 @@ def clean_text(text: str) -> str:
     return text.translate(_CONTROL)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Asked:
     """A free-text message recorded: either a question answered by `result`, or (result None) a question for
@@ -97,7 +93,7 @@ class Questions:
     def _still_waiting(self, since: datetime | None, now: datetime) -> bool:
         """"Waiting for a question for staff" holds for HANDOFF_WAIT_MINUTES after the user asked for a person;
         after that their next text is an ordinary question again."""
-        return since is not None and now - _aware(since) <= self._handoff_wait
+        return since is not None and now - as_utc(since) <= self._handoff_wait
 
     async def ask(self, user_id: int, chat_id: int, text: str, telegram_code: str | None) -> Asked:
         """A free-text message: a question for the knowledge base (read as a follow-up to the user's last
@@ -177,7 +173,7 @@ class Questions:
         entry = kb.entry(last.entry_id) if last is not None and last.entry_id else None
         if last is None or entry is None:
             return None
-        at = last.created_at if last.created_at.tzinfo else last.created_at.replace(tzinfo=UTC)
+        at = as_utc(last.created_at)
         context = Context(entry, last.language, at)
         return context if context.is_fresh(datetime.now(UTC), self._followup_minutes) else None
 

@@ -32,10 +32,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.db.models import as_utc
 from bot.surveys.schema import UNSURE, Question, Survey
 
 from .repositories import StaffRepository
-from .stats import as_utc, decode
+from .stats import decode
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx")

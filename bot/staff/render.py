@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.db.models import as_utc
 from bot.formatting import escape, escape_shortened, pack
 from bot.i18n import Translator
 from bot.surveys.schema import UNSURE, Question, Survey
@@ -15,7 +16,7 @@ from knowledge.loader import KnowledgeBase
 
 from .export import ValueLabels, cell_value
 from .repositories import StoredResponse, UnansweredQuestion
-from .stats import QAStats, QuestionStats, SurveyStats, as_utc
+from .stats import QAStats, QuestionStats, SurveyStats
 
 DIST_BAR = "▇"
 DIST_WIDTH = 12  # characters of the longest distribution bar

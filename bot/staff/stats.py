@@ -11,10 +11,10 @@ import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.db.models import utcnow
+from bot.db.models import as_utc, utcnow
 from bot.surveys.schema import UNSURE, Question, Survey
 from bot.vocabulary import ANSWERED, FALLBACK, ResponseStatus, survey_is_open
 
@@ -103,9 +103,6 @@ def is_open(survey: Survey, states: dict[str, bool]) -> bool:
     return survey_is_open(survey.open, states.get(survey.id))
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def decode(value: str | None) -> Any:
