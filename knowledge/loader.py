@@ -35,7 +35,9 @@ DEFAULT_HELDOUT_FILE = PACKAGE_DIR / "eval" / "heldout.yaml"
 INDEPENDENT_EVAL_FILE = PACKAGE_DIR / "eval" / "independent.yaml"
 # `fresh` was written the same way after the decision rules were last changed, so no rule was tuned on it.
 FRESH_EVAL_FILE = PACKAGE_DIR / "eval" / "fresh.yaml"
-EVAL_FILES: tuple[Path, ...] = (FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE)
+# `blind` (the third such set, 293 items) was frozen before its first evaluation, after the last rule change.
+BLIND_EVAL_FILE = PACKAGE_DIR / "eval" / "blind.yaml"
+EVAL_FILES: tuple[Path, ...] = (BLIND_EVAL_FILE, FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE)
 
 
 class KnowledgeBaseError(ValueError):

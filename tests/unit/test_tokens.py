@@ -42,7 +42,11 @@ def test_tokens_equal_spacys_on_the_knowledge_base_and_both_evaluation_sets(kb):
 
     texts = corpus(kb)
     assert len(texts) > 5000
-    assert [text for text in texts if tokens(text) != spacy_tokens(text)] == []
+    differing = [text for text in texts if tokens(text) != spacy_tokens(text)]
+    # Deliberate: spaCy keeps a word glued to "+" ("Erasmus+") as one non-alphabetic token and so drops it; the
+    # project's tokenizer keeps the word, which is what a reader of the question sees.
+    assert [text for text in differing if tokens(text) != spacy_tokens(text.replace("+", " "))] == []
+    assert all("+" in text for text in differing)
 
 
 def test_stop_words_are_spacys():
