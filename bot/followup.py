@@ -121,8 +121,8 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
         related = tuple(e for e in (qa.kb.entry(i) for i in entry.related) if e is not None)
         if related:
             return QAResult("related", context.language, "context", entry.id, 1.0, suggestions=related)
-    if is_continuation(text) and entry.cannot_tell:  # "а в Риге?" after the number of projects: a detail it lacks
-        missing = qa.kb.specifics.asked(text, entry.cannot_tell)
+    if is_continuation(text):  # "а в Риге?" after the number of projects: a detail it lacks
+        missing = qa.kb.specifics.missing_for(text, entry.cannot_tell)
         if missing is not None:
             return QAResult("out_of_scope", language, "context", entry.id, 1.0, entry=entry, missing=missing)
     nlu, lexical = await qa.classify(text)

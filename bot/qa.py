@@ -173,9 +173,9 @@ class QAService:
     def within_limits(self, result: QAResult, text: str) -> QAResult:
         """An answer whose entry cannot give the detail the question asks for becomes a decline that keeps
         the entry as context ("170 projects in total; the presentation has no figures by region")."""
-        if result.kind != "answer" or result.entry is None or not result.entry.cannot_tell:
+        if result.kind != "answer" or result.entry is None:
             return result
-        missing = self.kb.specifics.asked(text, result.entry.cannot_tell)
+        missing = self.kb.specifics.missing_for(text, result.entry.cannot_tell)
         return result if missing is None else replace(result, kind="out_of_scope", missing=missing)
 
     def decide(self, ranking: list[IntentScore], engine: Engine, language: str) -> QAResult:
@@ -197,6 +197,10 @@ class QAService:
         )[:MAX_SUGGESTIONS]
         intent = top.intent if top else None
         confidence = top.confidence if top else 0.0
+        if top is not None and top.intent in DECLINED:
+            # The model's best guess is "not about the programme": offering entries it ranked lower would only
+            # send the asker to answers that do not fit ("a good pizzeria in Old Riga?" → "did you mean results?").
+            return QAResult("out_of_scope", language, engine, intent, confidence)
         if suggestions:
             return QAResult("clarify", language, engine, intent, confidence, suggestions=suggestions)
         return QAResult("out_of_scope", language, engine, intent, confidence)

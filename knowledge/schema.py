@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .text import LANGUAGES
 
@@ -129,8 +129,18 @@ class SpecificKind(_Strict):
 class SpecificsFile(_Strict):
     total: list[NonEmpty] = Field(min_length=1)
     kinds: dict[str, SpecificKind] = Field(min_length=1)
+    # Kinds no entry can give (who led the programme, how to apply now, where the visits went): checked for
+    # every entry, as if each listed them under `cannot_tell`.
+    nowhere: list[str] = Field(default_factory=list)
 
     _valid = field_validator("total")(_check_patterns)
+
+    @model_validator(mode="after")
+    def _nowhere_are_kinds(self) -> SpecificsFile:
+        unknown = [kind for kind in self.nowhere if kind not in self.kinds]
+        if unknown:
+            raise ValueError(f"nowhere: unknown kind '{unknown[0]}' (not under kinds)")
+        return self
 
 
 class EntriesFile(_Strict):

@@ -26,6 +26,29 @@ _YEAR_RANGE = re.compile(
 )
 
 
+# A question often comes with a sentence about the asker ("Journalist in Liepāja here. How many projects …?",
+# "Esmu režisore. Kā programmā …?"): only the sentences that ask count, or a town or a role in the introduction
+# would read as the detail asked for. Sentences end at . ! ? ; : and at a dash between spaces.
+# A dot after a digit is an ordinal, not a sentence end ("2019. gadā", "21. gadsimta").
+_SENTENCE = re.compile(r"(?:[^.!?;:]|(?<=\d)\.)+[.!?;:]*")
+_DASH = re.compile(r"\s[-–—]+\s")
+_INTERROGATIVE = re.compile(
+    r"^\W*(cik|ka|kas|kads|kada|kadi|kadas|kadu|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|vai|pastastiet|pastasti|"
+    r"how|what|which|who|where|when|why|is|are|was|were|did|do|does|can|could|tell|"
+    r"сколько|как|какой|какая|какие|каков|кто|где|куда|когда|почему|зачем|что|расскажите|можно|есть)\b"
+)
+
+
+def asking_part(folded: str) -> str:
+    """The sentences of a question that ask something: those ending in "?", else those starting with a question
+    word, else the whole text."""
+    sentences = [part.strip() for chunk in _DASH.split(folded) for part in _SENTENCE.findall(chunk) if part.strip()]
+    asking = [sentence for sentence in sentences if "?" in sentence] or [
+        sentence for sentence in sentences if _INTERROGATIVE.search(sentence)
+    ]
+    return " ".join(asking) if asking else folded
+
+
 @dataclass(frozen=True)
 class _Kind:
     patterns: tuple[re.Pattern[str], ...]
@@ -42,14 +65,20 @@ class Specifics:
             )
             for name, kind in spec.kinds.items()
         }
+        self._nowhere = tuple(spec.nowhere)
 
     @property
     def kinds(self) -> frozenset[str]:
         return frozenset(self._kinds)
 
+    def missing_for(self, text: str, cannot_tell: Iterable[str]) -> str | None:
+        """The detail the question asks for that an entry with `cannot_tell` cannot give: its own kinds first,
+        then the kinds no entry gives; None when the entry's answer fits the question."""
+        return self.asked(text, (*cannot_tell, *(kind for kind in self._nowhere if kind not in cannot_tell)))
+
     def asked(self, text: str, kinds: Iterable[str]) -> str | None:
         """The first of `kinds` the question asks for, or None."""
-        folded = _YEAR_RANGE.sub(" ", fold(text))
+        folded = asking_part(_YEAR_RANGE.sub(" ", fold(text)))
         asks_total: bool | None = None
         for name in kinds:
             kind = self._kinds[name]

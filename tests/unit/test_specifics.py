@@ -24,7 +24,8 @@ ALL = (*FIGURES, "money", "count")
     [
         ("Cik projektu tika īstenoti Latgalē?", "by_region"),
         ("cik projektu bija daugavpili", "by_region"),
-        ("Сколько проектов было в Риге, а сколько в регионах?", "by_region"),
+        ("Сколько проектов было в Латгалии?", "by_region"),
+        ("Сколько проектов было в Риге, а сколько в регионах?", "breakdown"),  # two figures where there is one
         ("How many participants were there in Riga?", "by_region"),
         ("Cik projektu tika atbalstīti 2018. gadā?", "by_year"),
         ("Как распределялся бюджет по годам?", "breakdown"),
@@ -76,10 +77,13 @@ def test_a_detail_the_entry_cannot_give_is_declined_with_the_entry_as_context(se
     assert (plain.kind, plain.entry.id, plain.missing) == ("answer", "fact_projects", None)
 
 
-def test_an_entry_without_limits_answers_whatever_the_wording(service):
+def test_a_detail_the_entry_can_give_is_answered(service):
+    # approach_networking cannot tell figures, years or names, nor what no entry tells; a town alone is no limit
     ranking = [IntentScore("approach_networking", 0.9)]
-    result = service.decide_from(ranking, [], "lv", "Kā programma veidoja tīklus Latgalē 2018. gadā?")
+    result = service.decide_from(ranking, [], "lv", "Kā programma veidoja tīklus Latgalē?")
     assert result.kind == "answer"
+    declined = service.decide_from(ranking, [], "lv", "Kā programma veidoja tīklus 2018. gadā?")
+    assert (declined.kind, declined.missing) == ("out_of_scope", "by_year")
 
 
 def test_every_kind_has_its_sentence_in_every_language(kb):
@@ -113,3 +117,77 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
                                          encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=r"specifics\.yaml: .*not a valid regular expression"):
         load_knowledge_base(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Kas vadīja šo programmu?", "who"),
+        ("Who funded the programme?", "who"),
+        ("Кто руководил программой?", "who"),
+        ("Vai mūsu biedrība var pieteikties?", "apply"),
+        ("When is the next call for proposals?", "apply"),
+        ("Когда следующий конкурс?", "apply"),
+        ("Is it possible to book the performance for our pupils?", "apply"),
+        ("Kur notika pieredzes apmaiņas vizītes?", "places"),
+        ("Which countries did the study trips go to?", "places"),
+        ("В какие страны были визиты?", "places"),
+        ("Kā jums šķiet, vai programma bija veiksmīga?", "opinion"),
+        ("Do you think the money was well spent?", "opinion"),
+        ("Как вы думаете, что будет через десять лет?", "opinion"),
+        ("Kā šī programma izskatās salīdzinājumā ar Erasmus+?", "compare"),
+        ("How does it compare with other EU programmes?", "compare"),
+        ("Чем она отличается от других программ?", "compare"),
+        ("Kāds ir programmas tālrunis?", "contacts"),
+        ("What is your e-mail address?", "contacts"),
+        ("С кем можно связаться по поводу программы?", "contacts"),
+        ("Kādi tieši indikatori jānorāda manam projektam?", "indicators"),
+        ("Which indicators should we use in our application?", "indicators"),
+        ("Какие конкретно показатели нужны для нашей заявки?", "indicators"),
+    ],
+)
+def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
+    assert kb.specifics.missing_for(text, []) == kind
+    assert kb.specifics.missing_for(text, kb.entry("results_overview").cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Journalist in Liepāja here. How many projects did the programme have?", None),  # the town introduces
+        ("Esmu režisore Valmierā. Kā programmā izmantoja teātri?", None),
+        ("I work in a municipality — how many participants were there?", None),
+        ("Esmu no Jelgavas – cik projektu tika īstenoti mūsu pilsētā?", "by_region"),  # the town is asked about
+        ("Cik dalībnieku programmai bija 2019. gadā?", "by_year"),  # "2019." is an ordinal, not a sentence end
+    ],
+)
+def test_only_the_sentences_that_ask_count(kb, text, kind):
+    assert kb.specifics.missing_for(text, FIGURES) == kind
+
+
+def test_no_training_example_is_declined_by_its_own_entry(kb):
+    """A pattern too broad would decline the very questions an entry is trained to answer."""
+    declined = [
+        (entry.id, text, missing)
+        for entry in kb.entries.values()
+        for _, text in kb.examples(entry.id)
+        if (missing := kb.specifics.missing_for(text, entry.cannot_tell)) is not None
+    ]
+    assert declined == []
+
+
+def test_an_unknown_kind_under_nowhere_is_refused(tmp_path):
+    data = _copy(tmp_path)
+    path = data / "specifics.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("nowhere: [who,", "nowhere: [by_galaxy, who,"),
+                    encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"specifics\.yaml: .*nowhere: unknown kind 'by_galaxy'"):
+        load_knowledge_base(data)
+
+
+def test_a_best_guess_of_out_of_scope_is_declined_not_turned_into_did_you_mean(service):
+    ranking = [IntentScore("out_of_scope", 0.27), IntentScore("results_art", 0.2), IntentScore("fact_budget", 0.18)]
+    result = service.decide_from(ranking, [], "lv", "Iesaki labu kafejnīcu")
+    assert (result.kind, result.intent, result.suggestions) == ("out_of_scope", "out_of_scope", ())
+    ranking = [IntentScore("results_art", 0.27), IntentScore("out_of_scope", 0.2)]
+    assert service.decide_from(ranking, [], "lv", "māksla?").kind == "clarify"
