@@ -6,7 +6,10 @@ Rasa is unavailable); only the thresholds differ, because the two engines' score
 * a knowledge-base entry whose score is ≥ the answer threshold **and** leads the runner-up by ≥ the margin
   → answer it (a high score shared with a close second means the model cannot tell two entries apart);
 * a meta intent (greet, thanks, …) ≥ answer threshold → the matching conversational reply;
-* `out_of_scope` ≥ answer threshold → say honestly it is not covered, offer a human;
+* `out_of_scope` ≥ answer threshold → say honestly it is not covered, offer a human; the same when
+  `out_of_scope` is the best guess at all (offering entries ranked below it would only mislead);
+* an answer with a weak Rasa score (< `support_below`) whose entry shares no words with the question (the
+  lexical matcher) → not covered: a model that must pick among 36 entries gives an off-topic question one of them;
 * otherwise up to 3 knowledge-base entries above the suggest threshold → "did you mean";
 * nothing worth suggesting → not covered, offer a human;
 * an answer whose entry cannot give the detail asked for ("how many projects *in Latgale*": the knowledge base
@@ -63,6 +66,12 @@ class Thresholds:
     answer: float
     suggest: float
     margin: float = 0.0
+    # Answers below this score need the lexical matcher's support (LEXICAL_SUPPORT) for the same entry.
+    support_below: float = 0.0
+
+
+# The matcher's similarity that counts as "the question shares words with this entry's examples".
+LEXICAL_SUPPORT = 0.05
 
 
 DECLINED = ("out_of_scope", "smalltalk")
@@ -109,7 +118,8 @@ class QAService:
                       detector: LanguageDetector, settings: Settings) -> QAService:
         return cls(
             kb, nlu, matcher, detector,
-            Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold, settings.nlu_answer_margin),
+            Thresholds(settings.nlu_answer_threshold, settings.nlu_suggest_threshold, settings.nlu_answer_margin,
+                       settings.nlu_support_below),
             Thresholds(settings.lexical_answer_threshold, settings.lexical_suggest_threshold,
                        settings.lexical_answer_margin),
             lexical_weight=settings.nlu_lexical_weight,
@@ -168,7 +178,16 @@ class QAService:
     ) -> QAResult:
         """The decision from Rasa's ranking blended with the matcher's, or from the matcher's alone."""
         engine, ranking = self.combined(nlu, lexical)
-        return self.within_limits(self.decide(ranking, engine, language), text)
+        result = self.decide(ranking, engine, language)
+        if engine == "rasa" and not self._supported(result, lexical):
+            return QAResult("out_of_scope", language, engine, result.intent, result.confidence)
+        return self.within_limits(result, text)
+
+    def _supported(self, result: QAResult, lexical: list[IntentScore]) -> bool:
+        """A weak answer stands only if the question shares words with the entry's examples."""
+        if result.kind != "answer" or result.confidence >= self._thresholds["rasa"].support_below:
+            return True
+        return any(score.intent == result.intent and score.confidence >= LEXICAL_SUPPORT for score in lexical)
 
     def within_limits(self, result: QAResult, text: str) -> QAResult:
         """An answer whose entry cannot give the detail the question asks for becomes a decline that keeps
