@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     nlu_answer_margin: float = Field(default=0.05, ge=0, le=1)
     lexical_answer_margin: float = Field(default=0.0, ge=0, le=1)
     # A Rasa answer less confident than this also needs the lexical matcher to find some words of the question in
-    # the entry's examples (similarity ≥ 0.05), or the question is treated as not covered: a model forced to pick
+    # the entry's examples (similarity ≥ 0.1), or the question is treated as not covered: a model forced to pick
     # among 36 entries gives an off-topic question ("how do I reset my password?") one of them at 0.3–0.4.
     nlu_support_below: float = Field(default=0.5, ge=0, le=1)
     # Share of the lexical matcher's similarity in the score the bot decides on while Rasa answers (0 = Rasa only).

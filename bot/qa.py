@@ -71,7 +71,7 @@ class Thresholds:
 
 
 # The matcher's similarity that counts as "the question shares words with this entry's examples".
-LEXICAL_SUPPORT = 0.05
+LEXICAL_SUPPORT = 0.1
 
 
 DECLINED = ("out_of_scope", "smalltalk")
