@@ -192,6 +192,13 @@ class QAService:
     def within_limits(self, result: QAResult, text: str) -> QAResult:
         """An answer whose entry cannot give the detail the question asks for becomes a decline that keeps
         the entry as context ("170 projects in total; the presentation has no figures by region")."""
+        if result.kind == "clarify":
+            # "Did you mean" is worth asking only if one of the entries offered could give what is asked.
+            missing_in_all = [self.kb.specifics.missing_for(text, entry.cannot_tell) for entry in result.suggestions]
+            if missing_in_all and all(missing_in_all):
+                return replace(result, kind="out_of_scope", entry=result.suggestions[0], suggestions=(),
+                               missing=missing_in_all[0])
+            return result
         if result.kind != "answer" or result.entry is None:
             return result
         missing = self.kb.specifics.missing_for(text, result.entry.cannot_tell)

@@ -191,3 +191,11 @@ def test_a_best_guess_of_out_of_scope_is_declined_not_turned_into_did_you_mean(s
     assert (result.kind, result.intent, result.suggestions) == ("out_of_scope", "out_of_scope", ())
     ranking = [IntentScore("results_art", 0.27), IntentScore("out_of_scope", 0.2)]
     assert service.decide_from(ranking, [], "lv", "māksla?").kind == "clarify"
+
+
+def test_did_you_mean_is_not_offered_when_no_suggestion_could_give_the_detail(service):
+    unsure = [IntentScore("fact_projects", 0.3), IntentScore("fact_participants", 0.28)]
+    result = service.decide_from(unsure, [], "lv", "Cik projektu un dalībnieku bija Latgalē?")
+    assert (result.kind, result.entry.id, result.missing, result.suggestions) == (
+        "out_of_scope", "fact_projects", "by_region", ())
+    assert service.decide_from(unsure, [], "lv", "Cik projektu un dalībnieku bija?").kind == "clarify"
