@@ -53,6 +53,10 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         nlu_url="http://127.0.0.1:9",  # nothing listens there: tests that want Rasa use a fake or the real one
         admin_ids="1001",
+        # Handler tests set Rasa's scores exactly (FakeNlu) to drive a flow ("did you mean", a decline); blending in
+        # the lexical matcher would move them. The blend is tested in tests/unit/test_qa_decisions.py, end to end
+        # with the real Rasa in tests/integration, and measured by `make eval`.
+        nlu_lexical_weight=0.0,
     )
 
 
