@@ -165,6 +165,21 @@ def test_only_the_sentences_that_ask_count(kb, text, kind):
     assert kb.specifics.missing_for(text, FIGURES) == kind
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vai es varu uzzināt, kāds bija budžets?",  # a polite "may I ask", not "may we apply"
+        "Могу ли я узнать бюджет программы?",
+        "Could I ask what the results were?",
+        "Kāds ir noslēguma citāts un kas ir tā autors?",
+        "Who took part in the programme?",
+        "How did the programme address disinformation?",
+    ],
+)
+def test_polite_and_ordinary_questions_are_not_taken_for_details_no_entry_gives(kb, text):
+    assert kb.specifics.missing_for(text, []) is None
+
+
 def test_no_training_example_is_declined_by_its_own_entry(kb):
     """A pattern too broad would decline the very questions an entry is trained to answer."""
     declined = [
