@@ -108,16 +108,18 @@ class Questions:
         qa = self._qa()
         text = clean_text(text).strip()[:MAX_STORED_TEXT]
         now = datetime.now(UTC)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:  # reads only: no BEGIN/ROLLBACK round trips on PostgreSQL
             user = await uow.users.get(user_id)
             fallback = preferred_language(user, telegram_code, self._default_language)
             since = now - timedelta(seconds=self._limits.burst / self._limits.per_second)
             if await uow.questions.count_since(user_id, since) >= self._limits.burst:
                 return Asked(0, fallback, limited=Limit.QUESTIONS)
             waiting = user is not None and user.awaiting == Awaiting.HANDOFF
-            if waiting and user is not None and self._still_waiting(user.awaiting_since, now):
+            for_staff = waiting and user is not None and self._still_waiting(user.awaiting_since, now)
+            context = None if for_staff else await self._context(uow, user_id, qa.kb)
+        if for_staff:
+            async with self._uow() as uow:
                 return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
-            context = await self._context(uow, user_id, qa.kb)
         result = await answer_in_context(qa, text, fallback, context)
         async with self._uow() as uow:
             user = await uow.users.touch(user_id, telegram_code)

@@ -1,0 +1,99 @@
+"""Fewer database round trips per update (issue 8, NLU-down cost): read-only units of work, and the pool's
+pre-ping in one round trip. Each must keep what it replaces: reads see committed data, nothing is written
+outside a transaction, a connection goes back to the pool as it was taken."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from bot.db.database import one_round_trip_ping
+from bot.db.models import User
+from bot.services import Services
+from bot.uow import ReadOnlyError
+
+
+async def test_a_read_only_unit_of_work_reads_what_was_committed(services: Services) -> None:
+    async with services.uow() as uow:
+        await uow.users.touch(42, "lv")
+        await uow.commit()
+    async with services.uow(read_only=True) as uow:
+        user = await uow.users.get(42)
+    assert user is not None and user.telegram_language == "lv"
+
+
+async def test_a_read_only_unit_of_work_writes_nothing(services: Services) -> None:
+    async with services.uow() as uow:
+        await uow.users.touch(43, "lv")
+        await uow.commit()
+    async with services.uow(read_only=True) as uow:
+        with pytest.raises(ReadOnlyError):
+            await uow.commit()
+        user = await uow.users.get(43)
+        assert user is not None
+        user.language = "ru"  # a change would be flushed (autocommitted) by the next query: refused
+        with pytest.raises(ReadOnlyError):
+            await uow.users.get(44)
+    async with services.uow(read_only=True) as uow:
+        user = await uow.users.get(43)
+        with pytest.raises(ReadOnlyError):
+            uow.session.add(User(id=45))
+            await uow.flush()
+    async with services.uow() as uow:
+        assert (await uow.users.get(43)).language is None  # type: ignore[union-attr]
+        assert await uow.users.get(45) is None
+
+
+async def test_read_only_connections_go_back_to_the_pool_transactional(services: Services) -> None:
+    """On PostgreSQL a read-only unit of work runs in autocommit (no BEGIN/ROLLBACK); the connection must not
+    stay in autocommit for the next, writing unit of work — or its effects and the update's "processed" mark
+    would no longer land together."""
+    if services.engine is None or services.engine.dialect.name != "postgresql":
+        pytest.skip("autocommit readers are a PostgreSQL thing (TEST_DATABASE_URL)")
+
+    async def one_transaction(uow) -> bool:  # now() is the transaction's start: equal within one transaction
+        first = (await uow.session.execute(text("SELECT now()"))).scalar_one()
+        await uow.session.execute(text("SELECT pg_sleep(0.01)"))
+        return bool(first == (await uow.session.execute(text("SELECT now()"))).scalar_one())
+
+    for _ in range(3):  # the pool hands the same connections back
+        async with services.uow(read_only=True) as uow:
+            assert not await one_transaction(uow)  # no BEGIN: each statement on its own
+        async with services.uow() as uow:
+            assert await one_transaction(uow)
+
+
+class _Adapter:
+    """Stands in for SQLAlchemy's asyncpg connection adapter: records the autocommit state at ping time."""
+
+    def __init__(self) -> None:
+        self.autocommit = False
+        self.pinged_in_autocommit: list[bool] = []
+
+
+class _Dialect:
+    def do_ping(self, connection: _Adapter) -> bool:
+        connection.pinged_in_autocommit.append(connection.autocommit)
+        return True
+
+
+def test_the_pre_ping_runs_outside_a_transaction_and_restores_the_connection() -> None:
+    dialect = _Dialect()
+    one_round_trip_ping(dialect)
+    adapter = _Adapter()
+    assert dialect.do_ping(adapter) is True
+    assert adapter.pinged_in_autocommit == [True]  # a bare ";" — not BEGIN ; ROLLBACK
+    assert adapter.autocommit is False
+
+
+def test_the_pre_ping_restores_the_connection_when_the_ping_fails() -> None:
+    class Failing(_Dialect):
+        def do_ping(self, connection: _Adapter) -> bool:
+            raise ConnectionResetError
+
+    dialect = Failing()
+    one_round_trip_ping(dialect)
+    adapter = _Adapter()
+    with pytest.raises(ConnectionResetError):
+        dialect.do_ping(adapter)
+    assert adapter.autocommit is False
