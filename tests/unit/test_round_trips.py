@@ -97,3 +97,28 @@ def test_the_pre_ping_restores_the_connection_when_the_ping_fails() -> None:
     with pytest.raises(ConnectionResetError):
         dialect.do_ping(adapter)
     assert adapter.autocommit is False
+
+
+async def test_one_batch_is_stored_in_one_statement_and_only_new_updates_come_back(services: Services) -> None:
+    def update(update_id: int) -> dict:
+        return {"update_id": update_id, "message": {"message_id": update_id, "date": 0, "text": "x",
+                                                    "chat": {"id": 7, "type": "private"},
+                                                    "from": {"id": 7, "is_bot": False, "first_name": "A"}}}
+
+    assert [p["update_id"] for p in await services.inbox.store([update(2)])] == [2]
+    statements: list[str] = []
+    assert services.engine is not None
+    listen = services.engine.sync_engine
+    from sqlalchemy import event
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(listen, "before_cursor_execute", record)
+    try:
+        stored = await services.inbox.store([update(3), update(2), update(1), update(3)])
+    finally:
+        event.remove(listen, "before_cursor_execute", record)
+    assert [p["update_id"] for p in stored] == [3, 1]  # 2 was there already; 3 twice in the batch is one update
+    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1
+    assert [p["update_id"] for p in await services.inbox.store([update(1), update(4)])] == [4]
