@@ -121,10 +121,14 @@ class Questions:
             async with self._uow() as uow:
                 return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
         result = await answer_in_context(qa, text, fallback, context)
-        async with self._uow() as uow:
-            user = await uow.users.touch(user_id, telegram_code)
-            if user.awaiting == Awaiting.HANDOFF:  # the wait for a question for staff had expired: this was a question
-                user.awaiting = user.awaiting_since = None
+        handoff = result.kind == "meta" and result.intent == "human_handoff"  # the next text is for staff
+        # Otherwise a pending wait for a question for staff had expired: this was a question.
+        awaiting = Awaiting.HANDOFF if handoff else None
+        awaiting_since = datetime.now(UTC) if handoff else None
+        async with self._uow() as uow:  # one UPDATE of the user's row (none loaded), unless it is the first contact
+            if not await uow.users.seen(user_id, telegram_code, awaiting=awaiting, awaiting_since=awaiting_since):
+                user = await uow.users.touch(user_id, telegram_code)
+                user.awaiting, user.awaiting_since = awaiting, awaiting_since
             question = uow.questions.add(
                 Question(
                     user_id=user_id,
@@ -140,9 +144,6 @@ class Questions:
                 )
             )
             await uow.flush()
-            if result.kind == "meta" and result.intent == "human_handoff":
-                user.awaiting = Awaiting.HANDOFF
-                user.awaiting_since = datetime.now(UTC)
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)

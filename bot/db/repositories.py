@@ -39,6 +39,18 @@ class UserRepository:
         return user
 
 
+    async def seen(self, user_id: int, telegram_language: str | None, **changes: Any) -> bool:
+        """`touch` in one UPDATE for a user who exists (no row loaded), setting `changes` (column → value) too.
+        False: no such user yet — nothing written; call `touch` to create the row."""
+        values: dict[str, Any] = {"last_seen_at": utcnow(), "blocked_at": None, **changes}
+        if telegram_language:
+            values["telegram_language"] = telegram_language
+        result = await self._session.execute(
+            update(User).where(User.id == user_id).values(**values).execution_options(synchronize_session=False)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount)
+
+
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session

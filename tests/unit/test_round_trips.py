@@ -122,3 +122,22 @@ async def test_one_batch_is_stored_in_one_statement_and_only_new_updates_come_ba
     assert [p["update_id"] for p in stored] == [3, 1]  # 2 was there already; 3 twice in the batch is one update
     assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1
     assert [p["update_id"] for p in await services.inbox.store([update(1), update(4)])] == [4]
+
+
+async def test_seen_updates_an_existing_user_in_one_statement_and_creates_nobody(services: Services) -> None:
+    from bot.db.models import utcnow
+
+    async with services.uow() as uow:
+        assert await uow.users.seen(50, "lv") is False  # no row: nothing written, the caller creates it
+        user = await uow.users.touch(51, "lv")
+        user.blocked_at = utcnow()
+        user.awaiting = "handoff"
+        await uow.commit()
+    async with services.uow() as uow:
+        assert await uow.users.seen(51, "ru", awaiting=None, awaiting_since=None) is True
+        await uow.commit()
+    async with services.uow(read_only=True) as uow:
+        assert await uow.users.get(50) is None
+        user = await uow.users.get(51)
+        assert user is not None
+        assert (user.telegram_language, user.blocked_at, user.awaiting) == ("ru", None, None)
