@@ -4,6 +4,7 @@ work does, once per Telegram update, so an update's changes land together or not
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -51,9 +52,40 @@ class UserRepository:
         return bool(cast(CursorResult[Any], result).rowcount)
 
 
+@dataclass(frozen=True)
+class AskingState:
+    """What a new question needs to know about its asker, read in one statement (`QuestionRepository.asking`)."""
+
+    language: str | None  # chosen with /language (None: no row yet, or never chosen)
+    awaiting: str | None
+    awaiting_since: datetime | None
+    recent: int  # questions since the flood-limit window began
+    last_entry_id: str | None  # the latest answered question (the context of a follow-up)
+    last_language: str | None
+    last_at: datetime | None
+
+
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def asking(self, user_id: int, since: datetime) -> AskingState:
+        """The user's row (`users.get`), `count_since(since)` and `last_answered` — in one round trip."""
+
+        def of_user(column: Any) -> Any:
+            return select(column).where(User.id == user_id).scalar_subquery()
+
+        def of_last(column: Any) -> Any:
+            return (select(column).where(Question.user_id == user_id, Question.entry_id.is_not(None))
+                    .order_by(Question.created_at.desc(), Question.id.desc()).limit(1).scalar_subquery())
+
+        recent = (select(func.count()).select_from(Question)
+                  .where(Question.user_id == user_id, Question.created_at >= since).scalar_subquery())
+        row = (await self._session.execute(select(
+            of_user(User.language), of_user(User.awaiting), of_user(User.awaiting_since), recent,
+            of_last(Question.entry_id), of_last(Question.language), of_last(Question.created_at),
+        ))).one()
+        return AskingState(*row)
 
     def add(self, question: Question) -> Question:
         self._session.add(question)
@@ -61,22 +93,6 @@ class QuestionRepository:
 
     async def get(self, question_id: int) -> Question | None:
         return await self._session.get(Question, question_id)
-
-    async def count_since(self, user_id: int, since: datetime) -> int:
-        """How many questions the user asked since `since` (the flood limit)."""
-        return (await self._session.execute(
-            select(func.count()).select_from(Question).where(Question.user_id == user_id, Question.created_at >= since)
-        )).scalar_one()
-
-    async def last_answered(self, user_id: int) -> Question | None:
-        """The user's latest question that was answered with an entry (the context of a follow-up)."""
-        result = await self._session.execute(
-            select(Question)
-            .where(Question.user_id == user_id, Question.entry_id.is_not(None))
-            .order_by(Question.created_at.desc(), Question.id.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
 
 
 class RatingRepository:

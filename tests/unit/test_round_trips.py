@@ -141,3 +141,45 @@ async def test_seen_updates_an_existing_user_in_one_statement_and_creates_nobody
         user = await uow.users.get(51)
         assert user is not None
         assert (user.telegram_language, user.blocked_at, user.awaiting) == ("ru", None, None)
+
+
+async def test_what_a_question_needs_to_know_is_read_in_one_statement(services: Services) -> None:
+    from datetime import timedelta
+
+    from bot.db.models import Question, utcnow
+
+    now = utcnow()
+    async with services.uow(read_only=True) as uow:
+        state = await uow.questions.asking(60, now - timedelta(seconds=5))
+    assert (state.language, state.awaiting, state.recent, state.last_entry_id, state.last_at) == (None, None, 0, None, None)
+
+    def question(entry_id: str | None, at, language: str = "lv") -> Question:
+        return Question(user_id=60, chat_id=60, text="q", language=language, intent=None, confidence=0.0,
+                        engine="lexical", outcome="answered", entry_id=entry_id, created_at=at)
+
+    async with services.uow() as uow:
+        user = await uow.users.touch(60, "lv")
+        user.language, user.awaiting, user.awaiting_since = "ru", "handoff", now
+        for item in (question("old", now - timedelta(minutes=5)), question("fact_budget", now - timedelta(seconds=2), "en"),
+                     question(None, now - timedelta(seconds=1)), question("other", now - timedelta(seconds=1)),
+                     question("x", now, "ru")):
+            uow.questions.add(item)
+        uow.questions.add(Question(user_id=61, chat_id=61, text="q", language="lv", intent=None, confidence=0.0,
+                                   engine="lexical", outcome="answered", entry_id="y", created_at=now))
+        await uow.commit()
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    assert services.engine is not None
+    event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with services.uow(read_only=True) as uow:
+            state = await uow.questions.asking(60, now - timedelta(seconds=3))
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 1
+    assert (state.language, state.awaiting, state.recent) == ("ru", "handoff", 4)  # the 5-minute-old one is not recent
+    assert (state.last_entry_id, state.last_language) == ("x", "ru")  # the newest answered, this user's
