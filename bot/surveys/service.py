@@ -164,7 +164,7 @@ class SurveyService:
             return await self.engine.answer_text(uow, response, text)
 
         async with self._uow(read_only=True) as uow:  # most messages are not survey answers: a cheap look first
-            if await self.engine.in_progress(uow, user_id) is None:
+            if not await self.engine.has_unfinished(uow, user_id):
                 return None
         return await self.apply_step(user_id, None, operation)
 
