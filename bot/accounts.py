@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
-from .db.models import User
 from .i18n import LANGUAGES
 from .uow import UnitOfWorkFactory
 
@@ -12,7 +12,14 @@ DEEP_LINK_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SURVEY_PAYLOAD = "survey_"  # t.me/<bot>?start=survey_<id> (handlers/surveys.py)
 
 
-def preferred_language(user: User | None, telegram_code: str | None, default: str) -> str:
+class Chosen(Protocol):
+    """Anything that carries a user's /language choice (a `User` row, `bot.db.repositories.AskingState`)."""
+
+    @property
+    def language(self) -> str | None: ...
+
+
+def preferred_language(user: Chosen | None, telegram_code: str | None, default: str) -> str:
     """The language to use when the message itself doesn't tell: the user's explicit /language choice,
     then Telegram's interface language, then the default. (An explicit choice beats the phone's locale.)"""
     if user is not None and user.language in LANGUAGES:

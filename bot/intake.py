@@ -40,7 +40,12 @@ class Inbox:
             await uow.commit()
         if len(new) < len(valid):
             log.info("ignored %d update(s) delivered again", len(valid) - len(new))
-        return [p for p in valid if p["update_id"] in new]
+        fresh: list[dict[str, Any]] = []
+        for payload in valid:  # once each, even if a batch carried an update twice
+            if payload["update_id"] in new:
+                new.discard(payload["update_id"])
+                fresh.append(payload)
+        return fresh
 
     async def unfinished(self, limit: int = 1000) -> list[dict[str, Any]]:
         async with self._uow() as uow:

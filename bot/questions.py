@@ -18,6 +18,7 @@ from knowledge.schema import Entry
 
 from .accounts import preferred_language
 from .db.models import HandoffRequest, Question, as_utc
+from .db.repositories import AskingState
 from .followup import Context, answer_in_context
 from .qa import QAProvider, QAResult, QAService
 from .uow import UnitOfWork, UnitOfWorkFactory
@@ -108,21 +109,26 @@ class Questions:
         qa = self._qa()
         text = clean_text(text).strip()[:MAX_STORED_TEXT]
         now = datetime.now(UTC)
-        async with self._uow() as uow:
-            user = await uow.users.get(user_id)
-            fallback = preferred_language(user, telegram_code, self._default_language)
-            since = now - timedelta(seconds=self._limits.burst / self._limits.per_second)
-            if await uow.questions.count_since(user_id, since) >= self._limits.burst:
-                return Asked(0, fallback, limited=Limit.QUESTIONS)
-            waiting = user is not None and user.awaiting == Awaiting.HANDOFF
-            if waiting and user is not None and self._still_waiting(user.awaiting_since, now):
+        since = now - timedelta(seconds=self._limits.burst / self._limits.per_second)
+        async with self._uow(read_only=True) as uow:  # one statement, no BEGIN/ROLLBACK round trips on PostgreSQL
+            state = await uow.questions.asking(user_id, since)
+        fallback = preferred_language(state, telegram_code, self._default_language)
+        if state.recent >= self._limits.burst:
+            return Asked(0, fallback, limited=Limit.QUESTIONS)
+        for_staff = state.awaiting == Awaiting.HANDOFF and self._still_waiting(state.awaiting_since, now)
+        context = None if for_staff else self._context(state, qa.kb, now)
+        if for_staff:
+            async with self._uow() as uow:
                 return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
-            context = await self._context(uow, user_id, qa.kb)
         result = await answer_in_context(qa, text, fallback, context)
-        async with self._uow() as uow:
-            user = await uow.users.touch(user_id, telegram_code)
-            if user.awaiting == Awaiting.HANDOFF:  # the wait for a question for staff had expired: this was a question
-                user.awaiting = user.awaiting_since = None
+        handoff = result.kind == "meta" and result.intent == "human_handoff"  # the next text is for staff
+        # Otherwise a pending wait for a question for staff had expired: this was a question.
+        awaiting = Awaiting.HANDOFF if handoff else None
+        awaiting_since = datetime.now(UTC) if handoff else None
+        async with self._uow() as uow:  # one UPDATE of the user's row (none loaded), unless it is the first contact
+            if not await uow.users.seen(user_id, telegram_code, awaiting=awaiting, awaiting_since=awaiting_since):
+                user = await uow.users.touch(user_id, telegram_code)
+                user.awaiting, user.awaiting_since = awaiting, awaiting_since
             question = uow.questions.add(
                 Question(
                     user_id=user_id,
@@ -138,9 +144,6 @@ class Questions:
                 )
             )
             await uow.flush()
-            if result.kind == "meta" and result.intent == "human_handoff":
-                user.awaiting = Awaiting.HANDOFF
-                user.awaiting_since = datetime.now(UTC)
             await uow.commit()
         log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
                  result.engine)
@@ -167,15 +170,13 @@ class Questions:
         await uow.commit()
         return Asked(question.id, language, handoff_id=request.id)
 
-    async def _context(self, uow: UnitOfWork, user_id: int, kb: KnowledgeBase) -> Context | None:
+    def _context(self, state: AskingState, kb: KnowledgeBase, now: datetime) -> Context | None:
         """The user's last answer, if recent enough for a follow-up to lean on."""
-        last = await uow.questions.last_answered(user_id)
-        entry = kb.entry(last.entry_id) if last is not None and last.entry_id else None
-        if last is None or entry is None:
+        entry = kb.entry(state.last_entry_id) if state.last_entry_id else None
+        if entry is None or state.last_language is None or state.last_at is None:
             return None
-        at = as_utc(last.created_at)
-        context = Context(entry, last.language, at)
-        return context if context.is_fresh(datetime.now(UTC), self._followup_minutes) else None
+        context = Context(entry, state.last_language, as_utc(state.last_at))
+        return context if context.is_fresh(now, self._followup_minutes) else None
 
     async def browse(self, user_id: int, chat_id: int, entry: Entry, telegram_code: str | None) -> Asked:
         """An entry opened from /topics: logged like a question (engine and outcome "browse"), so it can be rated."""

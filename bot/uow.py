@@ -13,10 +13,11 @@ so `bot/db/` never imports a feature package.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from .db.inbox import PROCESSING, InboxRepository
 from .db.personal_data import PersonalDataRepository
@@ -40,9 +41,10 @@ class UnitOfWork:
     inbox: InboxRepository  # received Telegram updates (bot.intake)
     invitations: InvitationRepository  # survey invitations (/invite)
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], read_only: bool = False) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
+        self.read_only = read_only
 
     @property
     def session(self) -> AsyncSession:
@@ -78,6 +80,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         """Commit — and, while a Telegram update is being processed, record it as processed in the same
         transaction, so its effects and "done" land together (bot/db/inbox.py)."""
+        if self.read_only:
+            raise ReadOnlyError("a read-only unit of work cannot commit")
         processing = PROCESSING.get()
         if processing is not None and not processing.recorded:
             await self.inbox.mark_processed(processing.update_id)
@@ -95,8 +99,35 @@ class UnitOfWork:
         await self.session.flush()
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class ReadOnlyError(RuntimeError):
+    """A read-only unit of work was asked to write."""
+
+
+class ReadOnlySession(Session):
+    """The session of a read-only unit of work: refuses to flush changes (they would be autocommitted one by
+    one on PostgreSQL, outside the update's transaction)."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.deleted or self.dirty:
+            raise ReadOnlyError("a read-only unit of work cannot write")
+        super().flush(objects)
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; `read_only=True`: only reads, no commit (on PostgreSQL without BEGIN/ROLLBACK:
+        2 round trips fewer — each statement reads committed data, as it does inside a READ COMMITTED
+        transaction)."""
+        ...
 
 
 def uow_factory(session_factory: async_sessionmaker[AsyncSession]) -> UnitOfWorkFactory:
-    return lambda: UnitOfWork(session_factory)
+    bind = session_factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "postgresql":
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+    readers = async_sessionmaker(bind, expire_on_commit=False, sync_session_class=ReadOnlySession)
+
+    def factory(read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(readers if read_only else session_factory, read_only)
+
+    return factory

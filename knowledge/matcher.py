@@ -6,6 +6,10 @@ diacritics) → stop words of lv/en/ru dropped → features = the token's 5-lett
 that copes with Latvian and Russian endings: "budžets", "budžetu", "budzeta" share "budze") plus
 character 4-grams (typos) → TF-IDF → cosine similarity to every example question. An intent scores the
 best similarity of its examples. Scores are comparable only with this matcher's own threshold.
+
+The index is kept as one numpy array of documents and weights per feature: a query adds a few dozen arrays
+instead of looping over thousands of postings in Python (≈ 0.3 ms instead of ≈ 1.8 ms a question — the
+matcher answers every question while the NLU is down). Equal scores are ordered by intent name.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+
+import numpy as np
 
 from .loader import KnowledgeBase
 from .tokens import stop_words
@@ -59,13 +65,21 @@ class LexicalMatcher:
             document_frequency.update(counts.keys())
         total = len(documents)
         self._idf = {feature: math.log((1 + total) / (1 + df)) + 1.0 for feature, df in document_frequency.items()}
-        self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._owners: list[str] = []
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        owners: list[str] = []
         for number, (intent, counts) in enumerate(documents):
             vector = self._weigh(counts)
-            self._owners.append(intent)
+            owners.append(intent)
             for feature, weight in vector.items():
-                self._index[feature].append((number, weight))
+                postings[feature].append((number, weight))
+        self._documents = len(owners)
+        self._intents = sorted(set(owners))
+        numbers = {intent: n for n, intent in enumerate(self._intents)}
+        self._owner = np.array([numbers[intent] for intent in owners], dtype=np.intp)
+        self._index: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            feature: (np.array([n for n, _ in items], dtype=np.intp), np.array([w for _, w in items], dtype=np.float64))
+            for feature, items in postings.items()
+        }
 
     def _weigh(self, counts: Counter[str]) -> dict[str, float]:
         vector = {
@@ -78,14 +92,13 @@ class LexicalMatcher:
     def rank(self, text: str, limit: int = 10) -> list[Candidate]:
         """Intents ordered by similarity, best first; empty when nothing overlaps at all."""
         query = self._weigh(features(text))
-        scores: dict[int, float] = defaultdict(float)
+        scores = np.zeros(self._documents)
         for feature, weight in query.items():
-            for number, doc_weight in self._index.get(feature, ()):
-                scores[number] += weight * doc_weight
-        best: dict[str, float] = {}
-        for number, score in scores.items():
-            intent = self._owners[number]
-            if score > best.get(intent, 0.0):
-                best[intent] = score
-        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
-        return [Candidate(intent, round(min(score, 1.0), 4)) for intent, score in ranked]
+            found = self._index.get(feature)
+            if found is not None:
+                numbers, doc_weights = found  # each document once per feature: a plain += is right
+                scores[numbers] += weight * doc_weights
+        best = np.zeros(len(self._intents))
+        np.maximum.at(best, self._owner, scores)  # an intent scores its best document
+        order = np.argsort(-best, kind="stable")[:limit]
+        return [Candidate(self._intents[n], round(min(float(best[n]), 1.0), 4)) for n in order if best[n] > 0.0]

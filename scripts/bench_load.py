@@ -52,6 +52,7 @@ class Figures:
     failed: int
     rss_mb: list[float]
     too_many: int = 0  # 429 answers of the stand-in during this run
+    cpu_ms: dict[str, float] | None = None  # CPU time per answered question: the bot(s), this bench, PostgreSQL
 
     def row(self, anchor: Figures | None) -> str:
         ratio = (f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
@@ -73,6 +74,28 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (0 if it is gone)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return 0.0
+
+
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL server process (backends come and go: compare per pid)."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found[int(entry.name)] = cpu_seconds(int(entry.name))
+    return found
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -153,7 +176,15 @@ async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str
         standin.webhook_targets = targets or []
         await drive(name + " warm-up", via(standin), 4, 1, questions, first_chat - 100)
         before = standin.too_many
+        bots_before = [cpu_seconds(process.pid) for process in processes]
+        bench_before, pg_before = time.process_time(), postgres_cpu()
         figures = await drive(name, via(standin), args.applicants, args.questions, questions, first_chat)
+        bench_cpu = time.process_time() - bench_before
+        pg_after = postgres_cpu()
+        bots_cpu = sum(cpu_seconds(process.pid) - was for process, was in zip(processes, bots_before, strict=True))
+        pg_cpu = sum(value - pg_before.get(pid, 0.0) for pid, value in pg_after.items())
+        figures.cpu_ms = {key: value * 1000 / max(figures.done, 1)
+                          for key, value in (("bot", bots_cpu), ("bench", bench_cpu), ("postgres", pg_cpu))}
         figures.too_many = standin.too_many - before
         figures.rss_mb = [rss_mb(process.pid) for process in processes]
         return figures
@@ -200,6 +231,8 @@ async def main(args: argparse.Namespace) -> None:
         standin.calls.clear()
 
         bot = [sys.executable, "-m", "bot"]
+        if args.profile:  # cProfile of the polling bot while it serves (scripts/profile_bot.py; the last run wins)
+            bot = [sys.executable, "-m", "scripts.profile_bot", args.profile]
         if "polling" in runs:
             await reset_database(args.database_url)
             results.append(await run_processes(
@@ -246,8 +279,15 @@ async def main(args: argparse.Namespace) -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for figures in results:
         print(figures.row(None if figures.name.startswith("Rasa") else anchor))
+    print("\nCPU ms per answered question (other processes on the machine count in PostgreSQL's share):\n")
+    print("| run | bot process(es) | bench (stand-in + applicants) | PostgreSQL |")
+    print("| --- | ---: | ---: | ---: |")
+    for figures in results:
+        if figures.cpu_ms:
+            print(f"| {figures.name} | {figures.cpu_ms['bot']:.1f} | {figures.cpu_ms['bench']:.1f} | "
+                  f"{figures.cpu_ms['postgres']:.1f} |")
     invitations = PROJECT / "scripts" / "bench_invitations.py"
-    if invitations.exists():
+    if invitations.exists() and not args.no_invitations:
         print("\nInvitations (scripts/bench_invitations.py):", flush=True)
         subprocess.run([sys.executable, "-m", "scripts.bench_invitations"], cwd=PROJECT, check=False,
                        env={**os.environ, "BENCH_DATABASE_URL": args.database_url, "PYTHONPATH": str(PROJECT)})
@@ -263,6 +303,8 @@ if __name__ == "__main__":
     parser.add_argument("--telegram-limits", action="store_true", help="stand-in answers 429 above Telegram's limits")
     parser.add_argument("--runs", default="rasa,thin,polling,webhook,down",
                         help="which runs, comma-separated (ratios need thin)")
+    parser.add_argument("--profile", default="", help="write a cProfile of the bot process to this file")
+    parser.add_argument("--no-invitations", action="store_true", help="skip scripts/bench_invitations.py")
     parser.add_argument("--rate-limiter", action="store_true", help="keep the bot's in-process AIORateLimiter on")
     arguments = parser.parse_args()
     if not arguments.database_url.startswith("postgresql"):

@@ -48,26 +48,30 @@ class InboxRepository:
         self._session = session
 
     async def add_new(self, payloads: list[dict[str, Any]], replica: str) -> list[int]:
-        """Insert the updates not seen before (claimed by `replica`); returns the ids that were new."""
+        """Insert the updates not seen before (claimed by `replica`); returns the ids that were new. One statement
+        for the whole batch on PostgreSQL and SQLite (INSERT … ON CONFLICT DO NOTHING RETURNING: only the rows
+        inserted come back — an id another replica stored meanwhile does not)."""
         if not payloads:
             return []
-        ids = [int(payload["update_id"]) for payload in payloads]
         now = utcnow()
-        new: list[int] = []
+        rows: dict[int, dict[str, Any]] = {}
+        for payload in payloads:
+            update_id = int(payload["update_id"])
+            if update_id not in rows:
+                rows[update_id] = {"update_id": update_id, "payload": json.dumps(payload, ensure_ascii=False),
+                                   "user_id": user_of(payload), "received_at": now, "claimed_by": replica,
+                                   "claimed_at": now}
         dialect = self._session.get_bind().dialect.name
-        for payload, update_id in zip(payloads, ids, strict=True):
-            if update_id in new:
-                continue
-            values = {"update_id": update_id, "payload": json.dumps(payload, ensure_ascii=False),
-                      "user_id": user_of(payload), "received_at": now, "claimed_by": replica, "claimed_at": now}
-            if dialect == "postgresql":
-                statement: Any = pg_insert(InboxUpdate).values(**values).on_conflict_do_nothing()
-            elif dialect == "sqlite":
-                statement = sqlite_insert(InboxUpdate).values(**values).on_conflict_do_nothing()
-            else:
-                statement = insert(InboxUpdate).values(**values)
-            result = cast(CursorResult[Any], await self._session.execute(statement))
-            if result.rowcount:  # 0: another replica stored it meanwhile
+        if dialect in ("postgresql", "sqlite"):
+            insert_new = (pg_insert if dialect == "postgresql" else sqlite_insert)(InboxUpdate)
+            statement = insert_new.values(list(rows.values())).on_conflict_do_nothing().returning(
+                InboxUpdate.update_id)
+            inserted = set((await self._session.execute(statement)).scalars())
+            return [update_id for update_id in rows if update_id in inserted]
+        new: list[int] = []
+        for update_id, values in rows.items():
+            result = cast(CursorResult[Any], await self._session.execute(insert(InboxUpdate).values(**values)))
+            if result.rowcount:
                 new.append(update_id)
         return new
 

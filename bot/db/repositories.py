@@ -4,10 +4,11 @@ work does, once per Telegram update, so an update's changes land together or not
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import BigInteger, CursorResult, DateTime, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus
@@ -39,9 +40,59 @@ class UserRepository:
         return user
 
 
+    async def seen(self, user_id: int, telegram_language: str | None, **changes: Any) -> bool:
+        """`touch` in one UPDATE for a user who exists (no row loaded), setting `changes` (column → value) too.
+        False: no such user yet — nothing written; call `touch` to create the row."""
+        values: dict[str, Any] = {"last_seen_at": utcnow(), "blocked_at": None, **changes}
+        if telegram_language:
+            values["telegram_language"] = telegram_language
+        result = await self._session.execute(
+            update(User).where(User.id == user_id).values(**values).execution_options(synchronize_session=False)
+        )
+        return bool(cast(CursorResult[Any], result).rowcount)
+
+
+@dataclass(frozen=True)
+class AskingState:
+    """What a new question needs to know about its asker, read in one statement (`QuestionRepository.asking`)."""
+
+    language: str | None  # chosen with /language (None: no row yet, or never chosen)
+    awaiting: str | None
+    awaiting_since: datetime | None
+    recent: int  # questions since the flood-limit window began
+    last_entry_id: str | None  # the latest answered question (the context of a follow-up)
+    last_language: str | None
+    last_at: datetime | None
+
+
+def _asking() -> Any:
+    user_id, since = bindparam("user_id", type_=BigInteger), bindparam("since", type_=DateTime(timezone=True))
+
+    def of_user(column: Any) -> Any:
+        return select(column).where(User.id == user_id).scalar_subquery()
+
+    def of_last(column: Any) -> Any:
+        return (select(column).where(Question.user_id == user_id, Question.entry_id.is_not(None))
+                .order_by(Question.created_at.desc(), Question.id.desc()).limit(1).scalar_subquery())
+
+    recent = (select(func.count()).select_from(Question)
+              .where(Question.user_id == user_id, Question.created_at >= since).scalar_subquery())
+    return select(of_user(User.language), of_user(User.awaiting), of_user(User.awaiting_since), recent,
+                  of_last(Question.entry_id), of_last(Question.language), of_last(Question.created_at))
+
+
+_ASKING = _asking()
+
+
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def asking(self, user_id: int, since: datetime) -> AskingState:
+        """The user's row (`users.get`), how many questions since `since` and the last answered one — in one
+        round trip (the statement is built once: building it is most of its cost)."""
+        row = (await self._session.execute(_ASKING, {"user_id": user_id, "since": since})).one()
+        return AskingState(*row)
 
     def add(self, question: Question) -> Question:
         self._session.add(question)
@@ -49,22 +100,6 @@ class QuestionRepository:
 
     async def get(self, question_id: int) -> Question | None:
         return await self._session.get(Question, question_id)
-
-    async def count_since(self, user_id: int, since: datetime) -> int:
-        """How many questions the user asked since `since` (the flood limit)."""
-        return (await self._session.execute(
-            select(func.count()).select_from(Question).where(Question.user_id == user_id, Question.created_at >= since)
-        )).scalar_one()
-
-    async def last_answered(self, user_id: int) -> Question | None:
-        """The user's latest question that was answered with an entry (the context of a follow-up)."""
-        result = await self._session.execute(
-            select(Question)
-            .where(Question.user_id == user_id, Question.entry_id.is_not(None))
-            .order_by(Question.created_at.desc(), Question.id.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
 
 
 class RatingRepository:

@@ -55,6 +55,7 @@ async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Met
                 break
             payloads = [update.to_dict() for update in updates]
             new = await inbox.store(payloads)  # before the next getUpdates confirms them
+            stored = {int(payload["update_id"]) for payload in new}
         except InvalidToken:
             raise
         except RetryAfter as exc:
@@ -77,7 +78,10 @@ async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Met
             if metrics:
                 metrics.updates.labels("polling").inc(len(new))
                 metrics.duplicates.inc(len(payloads) - len(new))
-            await enqueue(application, new)
+            for update in updates:  # the Update objects getUpdates gave, not parsed again from the stored JSON
+                if update.update_id in stored:
+                    stored.discard(update.update_id)
+                    await application.update_queue.put(update)
         if loop.time() >= next_recovery:
             next_recovery = loop.time() + RECOVERY_EVERY
             with contextlib.suppress(Exception):

@@ -152,6 +152,10 @@ class SurveyEngine:
 
     # --- starting ----------------------------------------------------------------------------------------------
 
+    async def has_unfinished(self, uow: UnitOfWork, user_id: int) -> bool:
+        """Whether `in_progress` would find a response (without loading it)."""
+        return await uow.surveys.any_in_progress(self.respondent_keys(user_id))
+
     async def in_progress(self, uow: UnitOfWork, user_id: int) -> SurveyResponse | None:
         """The user's unfinished response to any loaded survey (found by respondent key, so anonymous too)."""
         return await uow.surveys.in_progress(self.respondent_keys(user_id))

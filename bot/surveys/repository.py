@@ -7,11 +7,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SurveyAnswer, SurveyCompletion, SurveyReminder, SurveyResponse, SurveyState, utcnow
 from bot.vocabulary import ResponseStatus
+
+_ANY_IN_PROGRESS = (select(SurveyResponse.id)
+                    .where(SurveyResponse.respondent_key.in_(bindparam("keys", expanding=True)),
+                           SurveyResponse.status == ResponseStatus.IN_PROGRESS)
+                    .limit(1))
 
 
 class SurveyRepository:
@@ -46,6 +51,12 @@ class SurveyRepository:
 
     async def response(self, response_id: int) -> SurveyResponse | None:
         return await self._session.get(SurveyResponse, response_id)
+
+    async def any_in_progress(self, respondent_keys: Iterable[str]) -> bool:
+        """Whether any unfinished response exists under these keys — the look every text message takes (no row
+        loaded; the statement is built once)."""
+        keys = list(respondent_keys)
+        return bool(keys) and (await self._session.execute(_ANY_IN_PROGRESS, {"keys": keys})).first() is not None
 
     async def in_progress(self, respondent_keys: Iterable[str]) -> SurveyResponse | None:
         """The newest unfinished response under any of these respondent keys (one per loaded survey)."""

@@ -163,6 +163,9 @@ class SurveyService:
                 raise InvalidAnswer("non_text")
             return await self.engine.answer_text(uow, response, text)
 
+        async with self._uow(read_only=True) as uow:  # most messages are not survey answers: a cheap look first
+            if not await self.engine.has_unfinished(uow, user_id):
+                return None
         return await self.apply_step(user_id, None, operation)
 
     async def resume(self, user_id: int, response_id: int) -> Progress | None:

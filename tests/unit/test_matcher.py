@@ -45,3 +45,28 @@ def test_survives_odd_input(matcher):
     assert matcher.rank("") == []
     assert matcher.rank("!!! ??? ...") == []
     matcher.rank("budžets " * 2000)  # very long text: no error
+
+
+def test_the_vectorised_ranking_scores_as_the_plain_cosine_similarity_does(kb, matcher):
+    """The numpy index (knowledge/matcher.py) against the definition: the cosine of TF-IDF vectors, an intent's
+    best document — recomputed here the slow way over every document."""
+    from pathlib import Path
+
+    from knowledge.loader import load_heldout
+    from knowledge.matcher import features
+
+    documents = [(intent, features(text)) for intent in kb.intents for _, text in kb.examples(intent)]
+    documents += [(intent, features(kb.entry(intent).title.get(language)))
+                  for intent in kb.intents if kb.entry(intent) is not None for language in ("lv", "en", "ru")]
+    vectors = [(intent, matcher._weigh(counts)) for intent, counts in documents]
+    texts = [item.text for item in load_heldout(Path(__file__).parents[2] / "knowledge" / "eval" / "independent.yaml")]
+    for text in texts[::10]:
+        query = matcher._weigh(features(text))
+        best: dict[str, float] = {}
+        for intent, vector in vectors:
+            score = sum(weight * vector.get(feature, 0.0) for feature, weight in query.items())
+            best[intent] = max(best.get(intent, 0.0), score)
+        expected = sorted(((intent, round(min(score, 1.0), 4)) for intent, score in best.items() if score > 0),
+                          key=lambda item: (-item[1], item[0]))[:10]
+        got = [(candidate.intent, candidate.score) for candidate in matcher.rank(text)]
+        assert sorted(got, key=lambda item: (-item[1], item[0])) == expected, text
