@@ -68,5 +68,9 @@ def test_the_vectorised_ranking_scores_as_the_plain_cosine_similarity_does(kb, m
             best[intent] = max(best.get(intent, 0.0), score)
         expected = sorted(((intent, round(min(score, 1.0), 4)) for intent, score in best.items() if score > 0),
                           key=lambda item: (-item[1], item[0]))[:10]
-        got = [(candidate.intent, candidate.score) for candidate in matcher.rank(text)]
-        assert sorted(got, key=lambda item: (-item[1], item[0])) == expected, text
+        got = sorted(((candidate.intent, candidate.score) for candidate in matcher.rank(text)),
+                     key=lambda item: (-item[1], item[0]))
+        assert [score for _, score in got] == [score for _, score in expected], text
+        # Intents tied (to 4 places) with the 10th may be cut either way: float sums differ in the last bits.
+        last = expected[-1][1]
+        assert [item for item in got if item[1] > last] == [item for item in expected if item[1] > last], text
