@@ -164,3 +164,54 @@ async def test_a_bulk_hook_runs_after_the_slot_and_can_refuse_the_send():
     with pytest.raises(NotSent):
         await limiter.process_request(ok, (), {}, "sendMessage", {"chat_id": 6}, Bulk(no))
     assert order.count("request") == 1
+
+
+_DRAW = """
+import asyncio, json, sys, time
+from bot.db.database import create_engine
+from bot.db.send_budget import DatabaseSendBudget, MemorySendBudget
+
+async def main(url, kind, start, count):
+    engine = create_engine(url)
+    budget = DatabaseSendBudget(engine) if kind == "database" else MemorySendBudget()
+    while time.time() < start:
+        await asyncio.sleep(0.005)
+    slots = []
+    for _ in range(count):
+        delay = await budget.reserve("all", 0.1)
+        slots.append(time.time() + delay)
+    await budget.close()
+    await engine.dispose()
+    print(json.dumps(slots))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+def _slots_of_two_processes(url: str, kind: str) -> list[float]:
+    import json
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    start = time.time() + 3.0  # both processes have imported everything by then
+    command = [sys.executable, "-c", _DRAW, url, kind, str(start), "15"]
+    project = Path(__file__).resolve().parents[2]
+    processes = [subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=60)[0] for process in processes]
+    assert all(process.returncode == 0 for process in processes)
+    return sorted(slot for output in outputs for slot in json.loads(output))
+
+
+async def test_two_processes_draw_from_one_budget(database_url):
+    """Two replicas reserving at once get slots an interval apart between them, not each its own budget."""
+    engine = create_engine(database_url)
+    await migrate(engine)
+    await engine.dispose()
+    shared = _slots_of_two_processes(database_url, "database")
+    assert len(shared) == 30
+    assert min(b - a for a, b in zip(shared, shared[1:], strict=False)) >= 0.1 - 0.03
+    # The same check on two per-process budgets finds slots of the two processes at the same moment.
+    separate = _slots_of_two_processes(database_url, "memory")
+    assert min(b - a for a, b in zip(separate, separate[1:], strict=False)) < 0.05
