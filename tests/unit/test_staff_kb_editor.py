@@ -28,14 +28,14 @@ def diff(before: str, after: str) -> list[str]:
 def test_example_round_trips_through_the_loader_and_the_file_changes_by_one_line(data_dir):
     path = data_dir / "entries" / "facts.yaml"
     before = path.read_text(encoding="utf-8")
-    added = add_example(data_dir, "fact_budget", "lv", "  cik   naudas bija \"programmai\" kopā? ")
-    assert added.path == path and added.text == 'cik naudas bija "programmai" kopā?'
+    added = add_example(data_dir, "fact_budget", "lv", "  cik   eiro \"programma\" iztērēja pavisam? ")
+    assert added.path == path and added.text == 'cik eiro "programma" iztērēja pavisam?'
     after = path.read_text(encoding="utf-8")
-    assert diff(before, after) == ['+        - "cik naudas bija \\"programmai\\" kopā?"']
+    assert diff(before, after) == ['+        - "cik eiro \\"programma\\" iztērēja pavisam?"']
     kb = load_knowledge_base(data_dir)
-    assert kb.entry("fact_budget").examples.lv[-1] == 'cik naudas bija "programmai" kopā?'
+    assert kb.entry("fact_budget").examples.lv[-1] == 'cik eiro "programma" iztērēja pavisam?'
     # the lexical matcher (and, after `make train`, Rasa) learns it from the same source of truth
-    assert LexicalMatcher(kb).rank("cik naudas bija programmai kopā")[0].intent == "fact_budget"
+    assert LexicalMatcher(kb).rank("cik eiro programma iztērēja pavisam")[0].intent == "fact_budget"
 
 
 def test_comments_elsewhere_in_the_file_are_kept(data_dir):
