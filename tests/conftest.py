@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import build_application, build_services, close_services
 from bot.config import Settings
+from bot.db.models import Question
 from bot.offline import OfflineBotApi, UpdateFactory
 from bot.services import Services
 from knowledge.loader import KnowledgeBase, load_knowledge_base
@@ -76,6 +79,11 @@ class Harness:
         self.services = services
         self.user = UpdateFactory(application.bot, user_id=5001, language_code="lv")
 
+    async def last_question(self) -> Question | None:
+        """The question the bot logged last."""
+        async with self.services.uow() as uow:
+            return (await uow.session.execute(select(Question).order_by(Question.id.desc()))).scalars().first()
+
     def as_user(self, user_id: int, language_code: str | None = "lv") -> UpdateFactory:
         return UpdateFactory(self.app.bot, user_id=user_id, language_code=language_code)
 
@@ -101,12 +109,31 @@ class Harness:
         return []
 
 
-@pytest.fixture
-async def harness(settings: Settings, services: Services) -> AsyncIterator[Harness]:
-    api = OfflineBotApi()
+@asynccontextmanager
+async def running_harness(settings: Settings, services: Services, api: OfflineBotApi | None = None
+                          ) -> AsyncIterator[Harness]:
+    """The bot's Application over `services`, started, on an offline Bot API (`api`, or a plain OfflineBotApi)."""
+    api = api if api is not None else OfflineBotApi()
     application = build_application(settings, services, request=api, rate_limit=False)
     async with application:
         yield Harness(application, api, services)
+
+
+@asynccontextmanager
+async def harness_on(settings: Settings, use_nlu: bool = True) -> AsyncIterator[Harness]:
+    """One bot process: Services of its own (engine, connections, NLU client), closed afterwards."""
+    services = await build_services(settings, use_nlu=use_nlu)
+    try:
+        async with running_harness(settings, services) as harness:
+            yield harness
+    finally:
+        await close_services(services)
+
+
+@pytest.fixture
+async def harness(settings: Settings, services: Services) -> AsyncIterator[Harness]:
+    async with running_harness(settings, services) as harness:
+        yield harness
 
 
 def kb_answer(kb: KnowledgeBase, entry_id: str, language: str) -> str:

@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_application
 from bot.db.models import AuditLog, Invitation, InvitationRun, SurveyResponse, User, utcnow
 from bot.vocabulary import InvitationStatus
 from handlers import invitations as invitation_handlers
 from handlers.staff.invitations import show_progress
 from scripts.limited_bot_api import LimitedBotApi
-from tests.conftest import Harness
+from tests.conftest import Harness, running_harness
 
 ADMIN = 1001
 SURVEY = "participants"
@@ -25,9 +24,7 @@ PLAIN, OPTED_OUT, BLOCKED, ANSWERED, UNFINISHED_ANON, FAILING = 2001, 2002, 2003
 @pytest.fixture
 async def world(settings, services):
     api = LimitedBotApi(rate=10_000, per_chat=False, blocked={FAILING})
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        harness = Harness(application, api, services)
+    async with running_harness(settings, services, api) as harness:
         async with services.uow() as uow:
             for user_id in (PLAIN, OPTED_OUT, BLOCKED, ANSWERED, UNFINISHED_ANON, FAILING, 2007, 2008):
                 uow.session.add(User(id=user_id, telegram_language="en" if user_id == 2007 else "lv",

@@ -31,7 +31,7 @@ from bot.staff import service as staff_service
 from handlers import common
 from handlers.staff import files as staff_files
 from knowledge.loader import DEFAULT_DATA_DIR, load_knowledge_base
-from tests.conftest import Harness, kb_answer
+from tests.conftest import kb_answer, running_harness
 from tests.fakes import FakeNlu
 from tests.staff_helpers import (
     RESPONSES,
@@ -92,20 +92,16 @@ async def staff(settings, services, tmp_path):
     knowledge = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_DATA_DIR, knowledge)
     settings.knowledge_dir = knowledge
-    api = ScriptedBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
+    async with running_harness(settings, services, ScriptedBotApi()) as harness:
+        yield harness
 
 
 @pytest.fixture
 async def staff_group(settings, services, tmp_path):
     """The same, with a staff group (STAFF_CHAT_ID) receiving handoffs."""
     settings.staff_chat_id = STAFF_GROUP
-    api = ScriptedBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
+    async with running_harness(settings, services, ScriptedBotApi()) as harness:
+        yield harness
 
 
 async def seed(harness, responses=RESPONSES) -> dict[str, int]:

@@ -12,19 +12,18 @@ import signal
 import subprocess
 import sys
 import textwrap
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.app import build_application, build_services, close_services
+from bot.app import build_application, build_services
 from bot.config import PROJECT_DIR
 from bot.db.models import Base, Question, SurveyAnswer, SurveyReminder, SurveyResponse, utcnow
 from bot.offline import OfflineBotApi
 from handlers import common, survey_views
 from handlers.surveys import deliver_reminders
-from tests.conftest import Harness, kb_answer
+from tests.conftest import Harness, harness_on, kb_answer
 from tests.fakes import FakeNlu
 
 # How a participant answers the shipped survey, question by question (button data suffix, or typed text).
@@ -46,15 +45,9 @@ EXPECTED = {
 }
 
 
-@asynccontextmanager
-async def app_on(settings):
+def app_on(settings):
     """One bot process: its own Services (engine, connections) and Application on the given database."""
-    services = await build_services(settings, use_nlu=False)
-    api = OfflineBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
-    await close_services(services)
+    return harness_on(settings, use_nlu=False)
 
 
 def data_of(harness) -> list[str]:

@@ -9,10 +9,8 @@ import shutil
 
 import pytest
 
-from bot.app import build_application
-from bot.offline import OfflineBotApi
 from knowledge.loader import DEFAULT_DATA_DIR
-from tests.conftest import Harness, kb_answer
+from tests.conftest import Harness, kb_answer, running_harness
 
 ADMIN = 1001
 QUESTION = "kā klājās zilajiem ziloņiem"
@@ -23,10 +21,8 @@ async def teach(settings, services, tmp_path):
     knowledge = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_DATA_DIR, knowledge)
     settings.knowledge_dir = knowledge
-    api = OfflineBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
+    async with running_harness(settings, services) as harness:
+        yield harness
 
 
 class FakeGateway:

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from bot.app import build_application, build_services, close_services
 from bot.config import Settings
-from bot.db.models import Question
-from bot.offline import OfflineBotApi
-from tests.conftest import Harness
-from tests.local import free_port, require_trained_rasa
+from tests.conftest import Harness, harness_on
+from tests.local import free_port, nlu_server, require_trained_rasa
 
 pytestmark = pytest.mark.integration
-
-PROJECT = Path(__file__).resolve().parents[2]
-SERVER = PROJECT / "scripts" / "nlu-server.sh"
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +25,8 @@ def rasa_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
     url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "NLU_URL": url, "NLU_TOKEN": secrets.token_hex(8),
            "NLU_RUN_DIR": str(tmp_path_factory.mktemp("rasa-run"))}
-    subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)
-    try:
-        subprocess.run([str(SERVER), "wait"], env=env, check=True, cwd=PROJECT)
+    with nlu_server(env):
         yield url, env["NLU_TOKEN"]
-    finally:
-        subprocess.run([str(SERVER), "stop"], env=env, check=False, cwd=PROJECT)
 
 
 @pytest.fixture
@@ -47,17 +34,8 @@ async def rasa_harness(rasa_server, tmp_path) -> AsyncIterator[Harness]:
     url, token = rasa_server
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
                         nlu_url=url, nlu_token=token)
-    services = await build_services(settings)
-    api = OfflineBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
-    await close_services(services)
-
-
-async def _last_question(harness: Harness) -> Question:
-    async with harness.services.uow() as uow:
-        return (await uow.session.execute(select(Question).order_by(Question.id.desc()))).scalars().first()
+    async with harness_on(settings) as harness:
+        yield harness
 
 
 @pytest.mark.parametrize(
@@ -74,7 +52,7 @@ async def _last_question(harness: Harness) -> Question:
 async def test_real_questions_are_answered_through_rasa(rasa_harness, text, expected, language):
     await rasa_harness.say(text)
     assert expected in rasa_harness.last_text()
-    question = await _last_question(rasa_harness)
+    question = await rasa_harness.last_question()
     assert (question.engine, question.language, question.outcome) == ("rasa", language, "answer")
 
 
@@ -84,7 +62,7 @@ async def test_real_questions_are_answered_through_rasa(rasa_harness, text, expe
 )
 async def test_questions_the_presentation_does_not_answer_are_declined(rasa_harness, text):
     await rasa_harness.say(text)
-    question = await _last_question(rasa_harness)
+    question = await rasa_harness.last_question()
     assert question.engine == "rasa"
     assert question.outcome in ("out_of_scope", "clarify"), question.outcome
     if question.outcome == "out_of_scope":
@@ -93,5 +71,5 @@ async def test_questions_the_presentation_does_not_answer_are_declined(rasa_harn
 
 async def test_greeting_goes_through_rasa(rasa_harness):
     await rasa_harness.say("Labdien!")
-    question = await _last_question(rasa_harness)
+    question = await rasa_harness.last_question()
     assert (question.engine, question.outcome) == ("rasa", "greet")

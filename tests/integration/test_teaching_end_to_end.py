@@ -11,26 +11,19 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from bot.app import build_application, build_services, close_services
 from bot.config import Settings
-from bot.db.models import Question
-from bot.offline import OfflineBotApi
 from knowledge.loader import DEFAULT_DATA_DIR
-from tests.conftest import Harness, kb_answer
-from tests.local import MODEL, free_port, require_trained_rasa
+from tests.conftest import Harness, harness_on, kb_answer
+from tests.local import MODEL, free_port, nlu_server, require_trained_rasa
 
 pytestmark = pytest.mark.integration
 
-PROJECT = Path(__file__).resolve().parents[2]
-SERVER = PROJECT / "scripts" / "nlu-server.sh"
 ADMIN = 1001
 QUESTION = "kā klājās zilajiem ziloņiem"  # nonsense no entry covers: nothing in the model answers it yet
 TAUGHT = "fact_budget"
@@ -49,12 +42,10 @@ def gateway(tmp_path_factory) -> Iterator[dict[str, str]]:
            "NLU_RUN_DIR": str(root / "run"), "NLU_MODELS_DIR": str(root / "models"),
            "KNOWLEDGE_DIR": str(root / "knowledge"), "NLU_TRAIN_DEBOUNCE": "1",
            "NLU_INTERNAL_PORTS": f"{free_port()},{free_port()}"}
-    subprocess.run([str(SERVER), "start"], env=env, check=True, cwd=PROJECT)
     try:
-        subprocess.run([str(SERVER), "wait"], env=env, check=True, cwd=PROJECT)
-        yield env
+        with nlu_server(env):
+            yield env
     finally:
-        subprocess.run([str(SERVER), "stop"], env=env, check=False, cwd=PROJECT)
         print((root / "run" / "nlu-gateway.log").read_text(errors="replace")[-3000:])
 
 
@@ -63,22 +54,13 @@ async def teach(gateway, tmp_path) -> AsyncIterator[Harness]:
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'teach.db'}",
                         nlu_url=gateway["NLU_URL"], nlu_token=gateway["NLU_TOKEN"], admin_ids="1001",
                         knowledge_dir=Path(gateway["KNOWLEDGE_DIR"]))
-    services = await build_services(settings)
-    api = OfflineBotApi()
-    application = build_application(settings, services, request=api, rate_limit=False)
-    async with application:
-        yield Harness(application, api, services)
-    await close_services(services)
-
-
-async def _asked(harness: Harness) -> Question:
-    async with harness.services.uow() as uow:
-        return (await uow.session.execute(select(Question).order_by(Question.id.desc()))).scalars().first()
+    async with harness_on(settings) as harness:
+        yield harness
 
 
 async def test_an_assignment_from_unanswered_changes_rasas_answer_without_a_restart(teach) -> None:
     await teach.say(QUESTION)
-    before = await _asked(teach)
+    before = await teach.last_question()
     assert before.engine == "rasa" and before.entry_id != TAUGHT
 
     admin = teach.as_user(ADMIN, "en")
@@ -97,7 +79,7 @@ async def test_an_assignment_from_unanswered_changes_rasas_answer_without_a_rest
     assert told and "has been retrained" in told[0], told
 
     await teach.say(QUESTION)
-    after = await _asked(teach)
+    after = await teach.last_question()
     assert after.engine == "rasa" and after.entry_id == TAUGHT
     assert kb_answer(teach.services.kb, TAUGHT, "lv") in teach.last_text()
 
