@@ -193,12 +193,12 @@ def _slots_of_two_processes(url: str, kind: str) -> list[float]:
     import subprocess
     import sys
     import time
-    from pathlib import Path
+
+    from tests.local import PROJECT
 
     start = time.time() + 3.0  # both processes have imported everything by then
     command = [sys.executable, "-c", _DRAW, url, kind, str(start), "15"]
-    project = Path(__file__).resolve().parents[2]
-    processes = [subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    processes = [subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [process.communicate(timeout=60)[0] for process in processes]
     assert all(process.returncode == 0 for process in processes)
     return sorted(slot for output in outputs for slot in json.loads(output))
