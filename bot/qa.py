@@ -26,10 +26,11 @@ It never makes up an answer: every answer is an entry's text, written and review
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -37,6 +38,7 @@ from knowledge.language import LanguageDetector
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import LexicalMatcher
 from knowledge.schema import Entry
+from knowledge.text import asking_part, words
 
 from .nlu_client import IntentScore, NluResult, NluUnavailable
 
@@ -50,6 +52,8 @@ Engine = Literal["rasa", "lexical", "context"]
 MAX_SUGGESTIONS = 3
 # The matcher is cheap but grows with the text; a question longer than this is cut before matching.
 MAX_TEXT_FOR_MATCHER = 500
+# Asking sentences shorter than this ("Results?") say too little without the rest of the message.
+MIN_FOCUS_WORDS = 3
 
 
 QAProvider = Callable[[], "QAService"]  # the current QAService: replaced whole when the knowledge base reloads
@@ -75,6 +79,8 @@ LEXICAL_SUPPORT = 0.1
 
 
 DECLINED = ("out_of_scope", "smalltalk")
+
+Classified = tuple[list[IntentScore] | None, list[IntentScore]]  # (Rasa's ranking or None, the matcher's)
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,35 @@ class QAService:
 
     async def ask(self, text: str, fallback_language: str) -> QAResult:
         language = self.language_of(text, fallback_language)
-        nlu, lexical = await self.classify(text)
-        return self.decide_from(nlu, lexical, language, text)
+        return self.decide_question(text, language, await self.classify_question(text))
+
+    @staticmethod
+    def question_texts(text: str) -> tuple[str, ...]:
+        """What is classified for a message: the message, and its asking sentences alone when it has others
+        around them (a greeting, thanks, who the asker is)."""
+        focus = asking_part(text, at_dashes=False)
+        return (text,) if focus == text or len(words(focus)) < MIN_FOCUS_WORDS else (text, focus)
+
+    async def classify_question(self, text: str) -> list[Classified]:
+        """`classify` of each of `question_texts(text)`, concurrently."""
+        return list(await asyncio.gather(*(self.classify(part) for part in self.question_texts(text))))
+
+    def decide_question(self, text: str, language: str, classified: Sequence[Classified]) -> QAResult:
+        """The decision for a message from the classification of the whole and of its asking sentences.
+
+        The asking sentences win when they give an answer and the whole does not, or a more confident one:
+        "Labdien! Esmu bibliotekāre Rēzeknē, gatavoju stendu. Kurā gadā programma sākās? Paldies!" is about the
+        period, however much of the message is about the library. What the question asks for (`within_limits`)
+        is read from the whole message either way."""
+        whole = self.decide_from(*classified[0], language, text)
+        if len(classified) < 2:
+            return whole
+        focus = self.decide_from(*classified[1], language, text)
+        if focus.engine != whole.engine:  # the NLU answered one and not the other: scores on different scales
+            return whole
+        if focus.kind == "answer" and (whole.kind != "answer" or focus.confidence > whole.confidence):
+            return focus
+        return whole
 
     def blend(self, nlu: list[IntentScore], lexical: list[IntentScore]) -> list[IntentScore]:
         """Rasa's probabilities blended with the matcher's similarities, best first."""

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .schema import SpecificsFile
-from .text import fold
+from .text import asking_part, fold
 
 # Year ranges ("2016–2021", "no 2016. līdz 2021. gadam", "с 2016 по 2021", "from 2016 to 2021") name a period,
 # not one year; removed before matching.
@@ -24,29 +24,6 @@ _YEAR = r"(19|20)\d\d\s*\.?\s*(g\.?|gada|г\.?|года|году)?"
 _YEAR_RANGE = re.compile(
     rf"\b{_YEAR}\s*([-–—]|lidz|to|till|until|through|по|до)\s*((19|20)?\d\d)\b\.?"
 )
-
-
-# A question often comes with a sentence about the asker ("Journalist in Liepāja here. How many projects …?",
-# "Esmu režisore. Kā programmā …?"): only the sentences that ask count, or a town or a role in the introduction
-# would read as the detail asked for. Sentences end at . ! ? ; : and at a dash between spaces.
-# A dot after a digit is an ordinal, not a sentence end ("2019. gadā", "21. gadsimta").
-_SENTENCE = re.compile(r"(?:[^.!?;:]|(?<=\d)\.)+[.!?;:]*")
-_DASH = re.compile(r"\s[-–—]+\s")
-_INTERROGATIVE = re.compile(
-    r"^\W*(cik|ka|kas|kads|kada|kadi|kadas|kadu|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|vai|pastastiet|pastasti|"
-    r"how|what|which|who|where|when|why|is|are|was|were|did|do|does|can|could|tell|"
-    r"сколько|как|какой|какая|какие|каков|кто|где|куда|когда|почему|зачем|что|расскажите|можно|есть)\b"
-)
-
-
-def asking_part(folded: str) -> str:
-    """The sentences of a question that ask something: those ending in "?", else those starting with a question
-    word, else the whole text."""
-    sentences = [part.strip() for chunk in _DASH.split(folded) for part in _SENTENCE.findall(chunk) if part.strip()]
-    asking = [sentence for sentence in sentences if "?" in sentence] or [
-        sentence for sentence in sentences if _INTERROGATIVE.search(sentence)
-    ]
-    return " ".join(asking) if asking else folded
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,62 @@ def script_of(text: str) -> str | None:
     if cyrillic == latin == 0:
         return None
     return "cyrillic" if cyrillic > latin else "latin"
+
+
+# A question often comes with sentences about the asker or courtesies around it ("Journalist in Liepāja here.
+# How many projects …?", "Labdien! Esmu režisore. Kā programmā …? Paldies!"). Only the sentences that ask carry the
+# question: a town or a role in the introduction is not the detail asked for, and a greeting or a story around the
+# question pulls a classifier away from it. Sentences end at . ! ? ; : and at a dash between spaces; a dot after a
+# digit is an ordinal, not a sentence end ("2019. gadā", "21. gadsimta").
+_SENTENCE = re.compile(r"(?:[^.!?;:]|(?<=\d)\.)+[.!?;:]*")
+_DASH = re.compile(r"\s[-–—]+\s")
+_INTERROGATIVE = re.compile(
+    r"^\W*(cik|ka|kas|kads|kada|kadi|kadas|kadu|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|vai|pastastiet|pastasti|"
+    r"how|what|which|who|where|when|why|is|are|was|were|did|do|does|can|could|tell|"
+    r"сколько|как|какой|какая|какие|каков|кто|где|куда|когда|почему|зачем|что|расскажите|можно|есть)\b"
+)
+# A sentence that is only a courtesy: a greeting, thanks or a sign-off of a few words.
+_COURTESY = re.compile(
+    r"^\W*(labdien\w*|labrit|labvakar|sveik\w*|cau|hei|paldies|liels paldies|ar cienu|hello|hi|hey|good (morning|"
+    r"afternoon|evening|day)|dear \w+|thanks?|thank you|many thanks|cheers|regards|best regards|здравствуй\w*|"
+    r"привет\w*|добр\w+ (день|утро|вечер)|спасибо|заранее спасибо|благодарю|с уважением)\b"
+)
+
+
+def _sentences(text: str, at_dashes: bool) -> list[str]:
+    chunks = _DASH.split(text) if at_dashes else [text]
+    return [part.strip() for chunk in chunks for part in _SENTENCE.findall(chunk) if part.strip()]
+
+
+def asking_part(text: str, at_dashes: bool = True) -> str:
+    """The sentences of a message that ask something — those ending in "?", else those starting with a question
+    word, else all but the courtesies (greetings, thanks) — in the message's own spelling; the whole text when
+    that leaves nothing. `at_dashes=False` keeps "topic — question?" together (for classifying the topic with
+    the question); splitting there suits finding the detail asked ("Journalist in Liepāja here — how many?")."""
+    sentences = _sentences(text, at_dashes)
+    asking = [sentence for sentence in sentences if "?" in sentence] or [
+        sentence for sentence in sentences if _INTERROGATIVE.search(fold(sentence))
+    ] or [
+        sentence for sentence in sentences
+        if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)
+    ]
+    return " ".join(asking) if asking else text
+
+
+# Russian typed in Latin letters ("skolko deneg bylo na programmu?"), the way people write on a keyboard without
+# Cyrillic. Two common spellings of the soft vowels: "ja/ju/j" and "ya/yu/y".
+_TRANSLIT_COMMON = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+}
+_TRANSLIT_STYLES = {
+    "j": _TRANSLIT_COMMON | {"й": "j", "ю": "ju", "я": "ja"},
+    "y": _TRANSLIT_COMMON | {"й": "y", "ю": "yu", "я": "ya", "х": "kh", "ц": "ts"},
+}
+
+
+def transliterate_russian(text: str, style: str = "j") -> str:
+    """Cyrillic letters spelled in Latin ones, lower case ("Сколько людей?" → "skolko ljudej?")."""
+    table = _TRANSLIT_STYLES[style]
+    return "".join(table.get(char, char) for char in text.lower())

@@ -26,7 +26,17 @@ from bot.config import Settings
 from knowledge.loader import EVAL_FILES, load_knowledge_base
 
 from .build import NLU_DIR, build
-from .evaluate import GROUP_NAMES, GROUPS, Prepared, Ranking, evaluate_all, load_sets, prediction_rankings, prepare
+from .evaluate import (
+    GROUP_NAMES,
+    GROUPS,
+    Prepared,
+    Rankings,
+    evaluate_all,
+    load_sets,
+    parse_texts,
+    prediction_rankings,
+    prepare,
+)
 
 PROJECT = NLU_DIR.parent
 RASA = PROJECT / ".venv-nlu" / "bin" / "rasa"
@@ -77,26 +87,25 @@ def run_candidate(candidate: Candidate, work: Path, kb, texts: list[str]) -> dic
                     str(source), str(predictions)], cwd=PROJECT, check=True, env=ENV,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rankings, _ = prediction_rankings(predictions)
+    by_text = dict(zip(texts, rankings, strict=True))
     stats = json.loads(predictions.read_text(encoding="utf-8"))
-    return {"rankings": rankings, "train_seconds": train_seconds, "p95_ms": stats["p95_seconds"] * 1000,
+    return {"rankings": by_text, "train_seconds": train_seconds, "p95_ms": stats["p95_seconds"] * 1000,
             "rss_mb": stats["max_rss_mb"]}
 
 
-def sweep(kb, prepared: Prepared, rankings: list[Ranking], settings: Settings) -> list[tuple]:
+def sweep(kb, prepared: Prepared, rankings: Rankings, settings: Settings) -> list[tuple]:
     """(answer threshold, margin, lexical weight, dev-set bot accuracy, dev-set out-of-scope declined), on the
     development set (heldout.yaml) only: the independent set is for reporting, not for choosing."""
     names = [name for name, _ in prepared.sets]
     dev = names.index(DEV_SET)
-    offset = sum(len(items) for _, items in prepared.sets[:dev])
     only_dev = Prepared([prepared.sets[dev]], [prepared.lexical[dev]], [prepared.nearest[dev]], prepared.matcher)
-    dev_rankings = rankings[offset : offset + len(prepared.sets[dev][1])]
     rows = []
     for weight in (0.0, 0.2, 0.3, 0.4, 0.5):
         for threshold in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
             for margin in (0.0, 0.05, 0.1, 0.15, 0.2):
                 tuned = settings.model_copy(update={
                     "nlu_answer_threshold": threshold, "nlu_answer_margin": margin, "nlu_lexical_weight": weight})
-                bot = evaluate_all(kb, only_dev, dev_rankings, tuned)[0].score("bot")
+                bot = evaluate_all(kb, only_dev, rankings, tuned)[0].score("bot")
                 rows.append((threshold, margin, weight, bot.rate(), bot.rate("out_of_scope")))
     return rows
 
@@ -117,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     kb = load_knowledge_base(args.kb) if args.kb else load_knowledge_base()
     sets = load_sets(kb, list(EVAL_FILES))
     prepared = prepare(kb, sets)
-    texts = [item.text for _, items in sets for item in items]
+    texts = parse_texts(sets)
     settings = Settings(_env_file=None)
     blended = settings.nlu_lexical_weight or 0.3
     results = []
@@ -135,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.keep:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 (args.keep / f"{candidate.pipeline}{'_answers' if candidate.answers else ''}.json").write_text(
-                    json.dumps([[[s.intent, s.confidence] for s in r] for r in result["rankings"]]), encoding="utf-8")
+                    json.dumps({text: [[s.intent, s.confidence] for s in r] for text, r in result["rankings"].items()},
+                               ensure_ascii=False), encoding="utf-8")
             print(f"  trained in {result['train_seconds']:.0f}s, parse p95 {result['p95_ms']:.1f} ms", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)

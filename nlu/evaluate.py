@@ -49,6 +49,13 @@ GROUP_NAMES = {
     "out_of_scope": "out of scope",
 }
 Ranking = list[IntentScore]
+Rankings = dict[str, Ranking]  # the NLU's ranking of each text parsed
+
+
+def parse_texts(sets: list[tuple[str, list[HeldOutItem]]]) -> list[str]:
+    """Every text the bot would send to the NLU for the sets' questions (each question, and its asking sentences
+    alone when it has others: `QAService.question_texts`), once each, in order."""
+    return list(dict.fromkeys(part for _, items in sets for item in items for part in QAService.question_texts(item.text)))
 
 
 def group_of(item: HeldOutItem) -> str:
@@ -107,7 +114,7 @@ def evaluate_set(
     title: str,
     items: list[HeldOutItem],
     service: QAService,
-    nlu_rankings: list[Ranking] | None,
+    nlu_rankings: Rankings | None,
     lexical_rankings: list[Ranking],
     baseline_rankings: list[Ranking],
 ) -> SetReport:
@@ -116,8 +123,14 @@ def evaluate_set(
     for number, item in enumerate(items):
         group = group_of(item)
         lexical = lexical_rankings[number]
-        nlu = nlu_rankings[number] if nlu_rankings is not None else None
-        decision = service.decide_from(nlu, lexical, "lv", item.text)
+        nlu = nlu_rankings[item.text] if nlu_rankings is not None else None
+        # The same path as the bot's (`QAService.ask`), with the NLU's answers fetched beforehand.
+        classified = [
+            (nlu_rankings[part] if nlu_rankings is not None else None,
+             lexical if part == item.text else service.lexical_rank(part))
+            for part in service.question_texts(item.text)
+        ]
+        decision = service.decide_question(item.text, "lv", classified)
         bot_right = bot_is_right(item, decision.kind, decision.intent, kb)
         report.score("bot").add(group, bot_right)
         report.by_style[item.style or "unlabelled"].add(group, bot_right)
@@ -227,16 +240,14 @@ def prepare(kb: KnowledgeBase, sets: list[tuple[str, list[HeldOutItem]]]) -> Pre
 
 
 def evaluate_all(
-    kb: KnowledgeBase, prepared: Prepared, nlu: list[Ranking] | None, settings: Settings
+    kb: KnowledgeBase, prepared: Prepared, nlu: Rankings | None, settings: Settings
 ) -> list[SetReport]:
-    """Score every set; `nlu` holds the NLU rankings of all sets' items concatenated in order (or None)."""
+    """Score every set; `nlu` holds the NLU ranking of every text of `parse_texts` (or None: no NLU)."""
     service = build_service(kb, settings, prepared.matcher)
-    reports, offset = [], 0
-    for index, (name, items) in enumerate(prepared.sets):
-        part = nlu[offset : offset + len(items)] if nlu is not None else None
-        offset += len(items)
-        reports.append(evaluate_set(name, items, service, part, prepared.lexical[index], prepared.nearest[index]))
-    return reports
+    return [
+        evaluate_set(name, items, service, nlu, prepared.lexical[index], prepared.nearest[index])
+        for index, (name, items) in enumerate(prepared.sets)
+    ]
 
 
 def figures(reports: list[SetReport]) -> dict:
@@ -265,14 +276,16 @@ def main(argv: list[str] | None = None) -> int:
 
     kb = load_knowledge_base()
     sets = load_sets(kb, args.set or list(EVAL_FILES))
-    texts = [item.text for _, items in sets for item in items]
-    nlu: list[Ranking] | None = None
+    texts = parse_texts(sets)
+    nlu: Rankings | None = None
     latency = ""
     if args.rasa_url:
-        nlu, p95 = asyncio.run(rasa_rankings(args.rasa_url, args.token, texts))
+        rankings, p95 = asyncio.run(rasa_rankings(args.rasa_url, args.token, texts))
+        nlu = dict(zip(texts, rankings, strict=True))
         latency = f"Rasa parse over HTTP, one request at a time: p95 {p95 * 1000:.1f} ms."
     elif args.predictions:
-        nlu, per_text = prediction_rankings(args.predictions)
+        rankings, per_text = prediction_rankings(args.predictions)
+        nlu = dict(zip(texts, rankings, strict=True))
         latency = f"Rasa in-process: {per_text * 1000:.1f} ms per parse."
     reports = evaluate_all(kb, prepare(kb, sets), nlu, Settings(_env_file=None))
     lines = [line for report in reports for line in render(report, args.failures)]

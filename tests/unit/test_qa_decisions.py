@@ -108,3 +108,42 @@ def test_a_weak_answer_needs_words_in_common_with_the_entry(kb):
     assert service.decide_from(weak, service.lexical_rank(about_art), "lv", about_art).kind == "answer"
     strong = ranking(("results_art", 0.8), ("fact_budget", 0.1))
     assert service.decide_from(strong, service.lexical_rank(off_topic), "lv", off_topic).kind == "answer"
+
+
+def _service_over(kb, fake: FakeNlu) -> QAService:
+    return QAService(kb, fake, LexicalMatcher(kb), LanguageDetector(kb), Thresholds(0.5, 0.15), Thresholds(0.6, 0.25))
+
+
+async def test_the_asking_sentence_alone_answers_when_the_whole_message_does_not(kb):
+    whole = "Labdien! Esmu bibliotekāre Rēzeknē un gatavoju stendu. Kurā gadā programma sākās? Paldies!"
+    fake = FakeNlu({whole: [("results_policy", 0.31), ("fact_period", 0.29)],
+                    "Kurā gadā programma sākās?": [("fact_period", 0.95)]})
+    result = await _service_over(kb, fake).ask(whole, "lv")
+    assert (result.kind, result.intent) == ("answer", "fact_period")
+    assert sorted(fake.calls) == sorted([whole, "Kurā gadā programma sākās?"])
+
+
+async def test_a_more_confident_whole_message_is_kept(kb):
+    whole = "Esmu skolotāja. Kā programma strādāja ar skolām?"
+    fake = FakeNlu({whole: [("area_education", 0.9)], "Kā programma strādāja ar skolām?": [("synergy_education_society", 0.6)]})
+    assert (await _service_over(kb, fake).ask(whole, "lv")).intent == "area_education"
+
+
+async def test_a_one_sentence_question_is_classified_once(kb):
+    fake = FakeNlu({"Cik liels bija budžets?": [("fact_budget", 0.9)]})
+    await _service_over(kb, fake).ask("Cik liels bija budžets?", "lv")
+    assert fake.calls == ["Cik liels bija budžets?"]
+
+
+async def test_scores_of_different_engines_are_not_compared(kb):
+    # The NLU answers the whole message but not its question: the matcher's score is on another scale.
+    whole = "Labdien! Kāds bija programmas budžets?"
+    fake = FakeNlu({whole: [("out_of_scope", 0.9)]})
+    assert (await _service_over(kb, fake).ask(whole, "lv")).kind == "out_of_scope"
+
+
+async def test_the_detail_asked_is_read_from_the_question_whichever_part_was_classified(kb):
+    whole = "Labdien, rakstu par Latgali. Cik projektu tika īstenoti Latgalē?"
+    fake = FakeNlu({whole: [("fact_projects", 0.3)], "Cik projektu tika īstenoti Latgalē?": [("fact_projects", 0.95)]})
+    result = await _service_over(kb, fake).ask(whole, "lv")
+    assert (result.kind, result.entry.id, result.missing) == ("out_of_scope", "fact_projects", "by_region")

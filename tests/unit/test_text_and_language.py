@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.language import LanguageDetector
-from knowledge.text import fold, fold_latin_diacritics, words
+from knowledge.text import asking_part, fold, fold_latin_diacritics, transliterate_russian, words
 
 
 def test_fold_removes_latvian_diacritics_but_keeps_cyrillic():
@@ -40,3 +40,30 @@ def test_detects_language_of_questions(detector, text, language):
 @pytest.mark.parametrize("text", ["2016?", "👍", "", "???"])
 def test_no_evidence_means_no_guess(detector, text):
     assert detector.detect(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("Labdien! Esmu skolotāja. Cik liels bija budžets? Paldies!", "Cik liels bija budžets?"),
+        ("Hi, I run a choir. what were the results", "what were the results"),  # no "?": the question word counts
+        ("Labdien! Gribēju uzzināt par programmas rezultātiem. Paldies jau iepriekš!",
+         "Gribēju uzzināt par programmas rezultātiem."),  # no question: only the courtesies go
+        ("budžets", "budžets"),
+        ("Paldies!", "Paldies!"),  # nothing but a courtesy: the whole text
+        ("Cik dalībnieku bija 2019. gadā?", "Cik dalībnieku bija 2019. gadā?"),  # "2019." is not a sentence end
+    ],
+)
+def test_asking_part_keeps_the_sentences_that_ask(text, asking):
+    assert asking_part(text) == asking
+
+
+def test_asking_part_splits_at_a_spaced_dash_only_when_asked():
+    text = "медиаграмотность, критическое мышление — результаты?"
+    assert asking_part(text) == "результаты?"
+    assert asking_part(text, at_dashes=False) == text
+
+
+def test_russian_in_latin_letters_in_both_common_spellings():
+    assert transliterate_russian("Сколько людей участвовало?") == "skolko ljudej uchastvovalo?"
+    assert transliterate_russian("Какая история?", "y") == "kakaya istoriya?"
