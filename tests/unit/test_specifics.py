@@ -144,11 +144,32 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Kādi tieši indikatori jānorāda manam projektam?", "indicators"),
         ("Which indicators should we use in our application?", "indicators"),
         ("Какие конкретно показатели нужны для нашей заявки?", "indicators"),
+        ("Is it more effective than the Erasmus+ programme?", "compare"),
+        ("Vai tā bija veiksmīgāka nekā citas programmas?", "compare"),
+        ("Чем эта программа лучше других?", "compare"),
+        ("Who performed in the play?", "who"),
+        ("Kas spēlēja izrādē?", "who"),
+        ("Кто выступал в спектакле?", "who"),
+        ("Where exactly are the revived sites?", "places"),
+        ("Kur tieši atrodas tie objekti?", "places"),
+        ("Где находятся эти объекты?", "places"),
+        ("Cik liels līdzfinansējums jānodrošina?", "apply"),
+        ("Is co-financing required?", "apply"),
+        ("Vai mēs varētu būt atbilstoši pieteicēji?", "apply"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
     assert kb.specifics.missing_for(text, []) == kind
     assert kb.specifics.missing_for(text, kb.entry("results_overview").cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["How many of them were pensioners?", "Cik dalībnieku bija krievvalodīgie?", "Сколько участников были школьниками?"],
+)
+def test_how_many_of_a_group_is_declined_even_by_the_entry_with_the_total(kb, text):
+    # The presentation has totals only: the number of participants is no answer to how many were pensioners.
+    assert kb.specifics.missing_for(text, kb.entry("fact_participants").cannot_tell) == "subgroup"
 
 
 @pytest.mark.parametrize(
@@ -174,6 +195,12 @@ def test_only_the_sentences_that_ask_count(kb, text, kind):
         "Kāds ir noslēguma citāts un kas ir tā autors?",
         "Who took part in the programme?",
         "How did the programme address disinformation?",
+        "How many participants were there?",
+        "Сколько человек участвовало?",
+        "Kā programma runāja ar pieteicējiem?",  # applicants as the programme's partners in talks, not applying
+        "Are competitions better than cooperation for children?",  # a recommendation, not a comparison of programmes
+        "Esmu aktieris. Mani interesē, kā programmā izmantoja teātri.",  # the asker's role, not who performed
+        "Where did the programme work: only in Latvia?",
     ],
 )
 def test_polite_and_ordinary_questions_are_not_taken_for_details_no_entry_gives(kb, text):
