@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from knowledge.loader import DEFAULT_HELDOUT_FILE, load_heldout
-from knowledge.text import fold
-from nlu.build import NLU_DIR, build
+from knowledge.text import fold, transliterate_russian
+from nlu.build import NLU_DIR, TRANSLIT_COPIES, build, training_texts
 
 
 def _examples(path: Path) -> dict[str, list[str]]:
@@ -49,3 +49,12 @@ def test_heldout_questions_never_reach_the_training_data(kb, tmp_path):
     build(tmp_path, kb, DEFAULT_HELDOUT_FILE)
     trained = {fold(text) for path in (tmp_path / "data").glob("*.yml") for texts in _examples(path).values() for text in texts}
     assert not [item.text for item in load_heldout(kb=kb) if fold(item.text) in trained]
+
+
+def test_a_few_russian_examples_are_also_trained_in_latin_letters(kb):
+    texts = training_texts(kb, "fact_budget", ascii_copies=True)
+    russian = [text for language, text in kb.examples("fact_budget") if language == "ru"]
+    copies = [transliterate_russian(text, "jy"[n % 2]) for n, text in enumerate(russian[:TRANSLIT_COPIES])]
+    assert copies and all(copy.isascii() and copy in texts for copy in copies)
+    assert transliterate_russian(russian[TRANSLIT_COPIES], "j") not in texts  # a few, not all: training time
+    assert not any(text.isascii() and text in copies for text in training_texts(kb, "fact_budget", ascii_copies=False))
