@@ -125,7 +125,7 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
         missing = qa.kb.specifics.missing_for(text, entry.cannot_tell)
         if missing is not None:
             return QAResult("out_of_scope", language, "context", entry.id, 1.0, entry=entry, missing=missing)
-    classified = await qa.classify_question(text)
+    classified = await qa.classify_question(text, language)
     plain = qa.decide_question(text, language, classified)
     if plain.kind == "answer" and not is_continuation(text):
         return plain
