@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.db.database import one_round_trip_ping
 from bot.db.models import User
@@ -183,3 +185,45 @@ async def test_what_a_question_needs_to_know_is_read_in_one_statement(services: 
     assert len(statements) == 1
     assert (state.language, state.awaiting, state.recent) == ("ru", "handoff", 4)  # the 5-minute-old one is not recent
     assert (state.last_entry_id, state.last_language) == ("x", "ru")  # the newest answered, this user's
+
+
+async def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-ping runs for connections idle for a while (a PostgreSQL restart, an idle timeout): a dead one is
+    replaced before a unit of work gets it. A connection just used is handed out without a ping."""
+    engine = services.engine
+    if engine is None or engine.dialect.name != "postgresql":
+        pytest.skip("the pool's ping is a PostgreSQL thing (TEST_DATABASE_URL)")
+    from bot.db import database
+
+    async with engine.connect() as doomed, engine.connect():  # two pooled connections, both back in the pool after
+        victim = (await doomed.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    outsider = create_async_engine(engine.url, poolclass=NullPool)  # ends one's backend, as a restart would
+    try:
+        async with outsider.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+    finally:
+        await outsider.dispose()
+    later = database._clock() + database.PING_WHEN_IDLE_FOR + 1  # both connections have been idle a while
+    monkeypatch.setattr(database, "_clock", lambda: later)
+    for user in (46, 47):  # both pooled connections are handed out in turn: one would be dead without the ping
+        async with services.uow() as uow:
+            await uow.users.touch(user, "lv")
+            await uow.commit()
+
+
+async def test_a_connection_just_used_is_handed_out_without_a_ping(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = services.engine
+    if engine is None or engine.dialect.name != "postgresql":
+        pytest.skip("the pool's ping is a PostgreSQL thing (TEST_DATABASE_URL)")
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+    for user in (48, 49, 50):  # a busy bot: each checkout right after the previous check-in
+        async with services.uow() as uow:
+            await uow.users.touch(user, "lv")
+            await uow.commit()
+    assert pings == []
