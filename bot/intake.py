@@ -35,7 +35,7 @@ class Inbox:
 
     async def store(self, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         valid = [p for p in payloads if isinstance(p, dict) and isinstance(p.get("update_id"), int)]
-        async with self._uow() as uow:
+        async with self._uow(one_statement=True) as uow:  # one INSERT … RETURNING for the batch
             new = set(await uow.inbox.add_new(valid, self.replica))
             await uow.commit()
         if len(new) < len(valid):
