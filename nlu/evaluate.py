@@ -4,9 +4,8 @@
     python -m nlu.evaluate --predictions preds.json                       # rankings from nlu/predict.py
     python -m nlu.evaluate --lexical-only
 
-For each set (`knowledge/eval/fresh.yaml` first: written after the decision rules were last changed, by someone
-who saw neither the training examples nor the rules; then `independent.yaml`: written the same way, but its failures
-were studied when the rules were designed; then the older `heldout.yaml`) and each language group (lv, lv without diacritics, en, ru, out of scope):
+For each set of `knowledge.loader.EVAL_FILES` (the unread blind set first — `knowledge/README.md` says which sets
+were read while rules were designed, and are optimistic for that) and each language group (lv, lv without diacritics, en, ru, out of scope):
 
 * **bot** — what the bot actually does (`bot.qa.QAService`: the NLU ranking combined with the lexical matcher,
   then the answer / "did you mean" / decline rule). Right = the right answer, the right conversational reply, or
