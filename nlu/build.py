@@ -50,8 +50,9 @@ TRANSLIT_COPIES = 4  # per intent: the first Russian examples, also written in L
 
 
 def training_texts(kb: KnowledgeBase, intent: str, ascii_copies: bool, answers: bool = False) -> list[str]:
-    """The intent's example questions (+ diacritic-free copies of the Latvian ones); with `answers`, also the
-    entry's title and the sentences of its answer in every language, as extra signal of what it is about."""
+    """The intent's example questions (with `ascii_copies`: + diacritic-free copies of the Latvian ones and
+    Latin-letter copies of the first TRANSLIT_COPIES Russian ones); with `answers`, also the entry's title and the
+    sentences of its answer in every language, as extra signal of what it is about."""
     texts = []
     pairs = list(kb.examples(intent))
     entry = kb.entry(intent)
