@@ -156,6 +156,14 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Cik liels līdzfinansējums jānodrošina?", "apply"),
         ("Is co-financing required?", "apply"),
         ("Vai mēs varētu būt atbilstoši pieteicēji?", "apply"),
+        ("Mūsu biedrība ir jauna — vai mēs atbilstam nosacījumiem?", "apply"),
+        ("Could our newly registered club still get money from this?", "apply"),
+        ("Kurā gadā bija visvairāk projektu?", "peak_year"),
+        ("Which year had the most participants?", "peak_year"),
+        ("В каком году было больше всего участников?", "peak_year"),
+        ("What concrete targets did the projects have to hit?", "indicators"),
+        ("What share of the people were young?", "subgroup"),
+        ("Kura bija veiksmīgāka — šī vai Igaunijas programma?", "compare"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
@@ -170,6 +178,43 @@ def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
 def test_how_many_of_a_group_is_declined_even_by_the_entry_with_the_total(kb, text):
     # The presentation has totals only: the number of participants is no answer to how many were pensioners.
     assert kb.specifics.missing_for(text, kb.entry("fact_participants").cannot_tell) == "subgroup"
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "text", "kind"),
+    [
+        ("results_community", "Which villages exactly were revived? Name a few.", "names"),
+        ("results_community", "Kuros ciemos tieši tas notika?", "names"),
+        ("rec_arts_culture", "Какие конкретно театры участвовали?", "names"),
+        ("results_art", "Vai varat nosaukt pilsētas, kur tas notika?", "names"),
+        ("results_policy", "Cik naudas aizgāja politikas ieteikumiem?", "amount"),
+        ("results_person", "How much money went into the personal growth part?", "amount"),
+        ("approach_monitoring", "Сколько денег потратили на мониторинг?", "amount"),
+        ("synergy_education_society", "Сколько учителей прошло обучение?", "count"),
+        ("synergy_education_society", "Cik skolotāju to apguva?", "count"),
+    ],
+)
+def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
+    # "Which villages exactly", "how much money went to X": the entry describes X, it names no places and has
+    # no sum of its own — the programme's total budget is no answer either.
+    assert kb.specifics.missing_for(text, kb.entry(entry_id).cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "text"),
+    [
+        ("areas_overview", "Kuras tieši jomas programma atbalstīja?"),  # the entry names the areas
+        ("areas_overview", "Which specific areas did it cover?"),
+        ("results_overview", "Какие именно результаты были достигнуты?"),
+        ("fact_period", "In which year did the programme start?"),  # a year it gives, not the busiest one
+        ("fact_period", "Kurā gadā programma sākās?"),
+        ("results_overview", "What did the money achieve?"),  # money mentioned, no sum asked
+        ("programme_overview", "what exactly was this cohesion programme"),
+        ("change_levels", "Nosauciet pārmaiņu līmeņus"),
+    ],
+)
+def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
+    assert kb.specifics.missing_for(text, kb.entry(entry_id).cannot_tell) is None
 
 
 @pytest.mark.parametrize(
