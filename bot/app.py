@@ -60,6 +60,8 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
             settings.nlu_url,
             settings.nlu_token.get_secret_value() if settings.nlu_token else None,
             timeout=settings.nlu_timeout,
+            max_in_flight=settings.nlu_max_in_flight,
+            max_wait=settings.nlu_max_wait,
             observe=metrics.nlu_seconds.observe,
         )
         if use_nlu
@@ -67,6 +69,7 @@ async def build_services(settings: Settings, use_nlu: bool = True) -> Services:
     )
     if nlu is not None:
         metrics.watch_degraded(lambda: nlu.healthy is False)
+        metrics.watch_shed(lambda: nlu.shed)
     qa = QAService.from_settings(kb, nlu, LexicalMatcher(kb), LanguageDetector(kb), settings)
     services = Services(
         settings=settings,

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     nlu_url: str = "http://127.0.0.1:5005"
     nlu_token: SecretStr | None = None
     nlu_timeout: float = Field(default=1.5, gt=0, le=1.5)
+    # Parses sent to Rasa at a time per bot process; more questions wait their turn in the bot (bot/nlu_client.py),
+    # at most NLU_MAX_WAIT seconds, then get the lexical matcher's answer. Rasa parses one request after another:
+    # a few in flight keep it busy; fifty would only queue inside it, past the timeout.
+    nlu_max_in_flight: int = Field(default=8, ge=1, le=256)
+    nlu_max_wait: float = Field(default=3.0, gt=0, le=30)
     # Confidence needed to answer directly; below it the bot asks "did you mean". The Rasa rule (score, margin and
     # lexical weight) was chosen by a sweep on the evaluation sets already read (independent.yaml, fresh.yaml) and
     # then measured once on the blind set (docs/nlu-pipeline.md); the two engines' scores are on different scales.

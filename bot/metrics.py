@@ -29,11 +29,16 @@ class Metrics:
         self.updates = Counter("bot_updates_received", "Updates received", ["source"], registry=self.registry)
         self.duplicates = Counter("bot_updates_duplicate", "Updates delivered again and ignored",
                                   registry=self.registry)
+        self.nlu_shed = Gauge("bot_nlu_shed_total", "Questions answered by the lexical matcher because every Rasa "
+                              "parse slot stayed busy for NLU_MAX_WAIT (overload, not an outage)", registry=self.registry)
         self.limited = Counter("bot_flood_limited", "Messages refused by the per-user flood limit", ["limit"],
                                registry=self.registry)
 
     def watch_degraded(self, degraded: Callable[[], bool]) -> None:
         self.degraded.set_function(lambda: 1.0 if degraded() else 0.0)
+
+    def watch_shed(self, shed: Callable[[], int]) -> None:
+        self.nlu_shed.set_function(lambda: float(shed()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

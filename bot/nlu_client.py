@@ -5,10 +5,18 @@ Rasa's state hurt the chat: every call has a hard timeout (≤ 1.5 s), and after
 calling Rasa for a short cool-down, so users get the lexical matcher's answer at once instead of waiting
 for a timeout on every message. After the cool-down the next question probes Rasa again; when it answers,
 the client logs the recovery and uses it again. Changes of state are logged once, not per message.
+
+Overload is not an outage. Rasa parses one request after another, so fifty questions sent at once wait in Rasa's
+queue and the last ones pass the timeout although Rasa is healthy: measured with 50 concurrent applicants, that
+put the bot into degraded mode for its cool-down again and again. So at most `max_in_flight` parses are sent at a
+time; the rest wait their turn here, in order, where the wait is visible — the timeout then measures Rasa's own
+answer. A question that found no free slot within `max_wait` is answered by the lexical matcher (`NluBusy`)
+without marking Rasa down: the next one tries Rasa again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +32,10 @@ MAX_TEXT_FOR_NLU = 500  # characters; longer questions are cut before parsing (t
 
 class NluUnavailable(RuntimeError):
     """Rasa is down, loading, too slow or answered nonsense."""
+
+
+class NluBusy(NluUnavailable):
+    """Every parse slot stayed taken for `max_wait`: this question goes without Rasa; Rasa is not marked down."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,12 @@ class RasaNluClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         observe: Callable[[float], None] | None = None,
+        max_in_flight: int = 8,
+        max_wait: float = 3.0,
     ) -> None:
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._max_wait = max_wait
+        self.shed = 0  # questions answered without Rasa because no slot came free in time (for the metrics)
         self._observe = observe  # parse latency (seconds) for the metrics
         self._url = url.rstrip("/")
         self._token = token
@@ -72,6 +89,11 @@ class RasaNluClient:
     async def parse(self, text: str) -> NluResult:
         if self._clock() < self._down_until:
             raise NluUnavailable("cooling down after a failure")
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self._max_wait)
+        except TimeoutError:
+            self.shed += 1
+            raise NluBusy(f"no free parse slot within {self._max_wait} s") from None
         started = time.perf_counter()
         try:
             response = await self._client.post(
@@ -83,6 +105,7 @@ class RasaNluClient:
             self._mark_down(exc)
             raise NluUnavailable(str(exc) or type(exc).__name__) from exc
         finally:
+            self._slots.release()
             if self._observe is not None:
                 self._observe(time.perf_counter() - started)
         if self._healthy is not True:

@@ -125,29 +125,37 @@ class Questions:
         # Otherwise a pending wait for a question for staff had expired: this was a question.
         awaiting = Awaiting.HANDOFF if handoff else None
         awaiting_since = datetime.now(UTC) if handoff else None
-        async with self._uow() as uow:  # one UPDATE of the user's row (none loaded), unless it is the first contact
-            if not await uow.users.seen(user_id, telegram_code, awaiting=awaiting, awaiting_since=awaiting_since):
-                user = await uow.users.touch(user_id, telegram_code)
-                user.awaiting, user.awaiting_since = awaiting, awaiting_since
-            question = uow.questions.add(
-                Question(
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    text=text,
-                    language=result.language,
-                    intent=result.intent,
-                    confidence=round(result.confidence, 4),
-                    engine=result.engine,
-                    outcome=result.outcome,
-                    entry_id=result.entry.id if result.entry else None,
-                    offered=" ".join(entry.id for entry in result.suggestions) or None,
-                )
-            )
-            await uow.flush()
-            await uow.commit()
-        log.info("question %s: %s %s %.2f via %s", question.id, result.kind, result.intent, result.confidence,
+        question = Question(
+            user_id=user_id,
+            chat_id=chat_id,
+            text=text,
+            language=result.language,
+            intent=result.intent,
+            confidence=round(result.confidence, 4),
+            engine=result.engine,
+            outcome=result.outcome,
+            entry_id=result.entry.id if result.entry else None,
+            offered=" ".join(entry.id for entry in result.suggestions) or None,
+        )
+        # A known user on PostgreSQL: the user's row, the question and the update's "processed" mark in one
+        # statement (one round trip instead of five: the busiest write of the bot).
+        async with self._uow(one_statement=True) as uow:
+            question_id = await uow.questions.record_known(question, telegram_code, awaiting, awaiting_since,
+                                                          uow.unmarked_update)
+            if question_id is not None:
+                uow.marked()
+        if question_id is None:
+            async with self._uow() as uow:  # first contact (or not PostgreSQL): the user's row, then the question
+                if not await uow.users.seen(user_id, telegram_code, awaiting=awaiting, awaiting_since=awaiting_since):
+                    user = await uow.users.touch(user_id, telegram_code)
+                    user.awaiting, user.awaiting_since = awaiting, awaiting_since
+                uow.questions.add(question)
+                await uow.flush()
+                await uow.commit()
+                question_id = question.id
+        log.info("question %s: %s %s %.2f via %s", question_id, result.kind, result.intent, result.confidence,
                  result.engine)
-        return Asked(question.id, result.language, result=result)
+        return Asked(question_id, result.language, result=result)
 
     async def _for_staff(
         self, uow: UnitOfWork, qa: QAService, user_id: int, chat_id: int, text: str, telegram_code: str | None,

@@ -90,6 +90,19 @@ class UnitOfWork:
             return
         await self.session.commit()
 
+    @property
+    def unmarked_update(self) -> int | None:
+        """The Telegram update being processed while no commit has recorded it as processed yet: a use case that
+        writes its effects in one statement (`one_statement=True`) writes this mark in it too, then calls
+        `marked()` — what `commit` does inside a transaction."""
+        processing = PROCESSING.get()
+        return processing.update_id if processing is not None and not processing.recorded else None
+
+    def marked(self) -> None:
+        processing = PROCESSING.get()
+        if processing is not None:
+            processing.recorded = True
+
     async def rollback(self) -> None:
         """Start over inside the same block (e.g. after a unique-constraint race)."""
         await self.session.rollback()

@@ -1,7 +1,7 @@
 """Load benchmark: `make bench-load` — N concurrent simulated applicants × Q questions through a Bot API stand-in.
 
     python -m scripts.bench_load --rasa-url URL --token T --database-url postgresql+asyncpg://… [--applicants 50]
-        [--questions 4] [--telegram-limits]
+        [--questions 4] [--rounds 5] [--telegram-limits]
 
 Runs, one after the other against the same Rasa server and stand-in (scripts/botapi_standin.py):
 1. the Rasa server alone (the applicants call /model/parse directly);
@@ -10,7 +10,8 @@ Runs, one after the other against the same Rasa server and stand-in (scripts/bot
 4. the bot in webhook mode, 2 replicas on the same PostgreSQL (the bench spreads updates round-robin, as the
    reverse proxy would);
 5. the bot with the NLU server unreachable (polling, PostgreSQL);
-then prints p50/p95 latency (question delivered → first reply), throughput, the ratios to the thin bot, and the
+each run measured in `--rounds` rounds of N × Q new applicants after a warm-up;
+then prints the median round's p50/p95 latency (question delivered → first reply), throughput, the ratios to the thin bot, and the
 resident memory of every bot process and of Rasa. Finally runs scripts/bench_invitations.py if it exists.
 Latency starts when the update is offered (getUpdates) or POSTed (webhook) and ends at the first sendMessage.
 """
@@ -27,7 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -53,6 +54,17 @@ class Figures:
     rss_mb: list[float]
     too_many: int = 0  # 429 answers of the stand-in during this run
     cpu_ms: dict[str, float] | None = None  # CPU time per answered question: the bot(s), this bench, PostgreSQL
+    rounds: list[Figures] = field(default_factory=list)  # the rounds this median is made of
+    engines: dict[str, int] = field(default_factory=dict)  # questions by what classified them (bot runs)
+    stolen: float = 0.0  # share of the machine's CPU time the hypervisor gave to others during the rounds
+
+    def spread(self) -> str:
+        if len(self.rounds) < 2:
+            return "—"
+        throughputs = sorted(figures.throughput for figures in self.rounds)
+        p95s = sorted(figures.p95 * 1000 for figures in self.rounds)
+        return (f"{throughputs[0]:.1f}–{throughputs[-1]:.1f} q/s, p95 {p95s[0]:.0f}–{p95s[-1]:.0f} ms "
+                f"({len(self.rounds)} rounds)")
 
     def row(self, anchor: Figures | None) -> str:
         ratio = (f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
@@ -85,6 +97,15 @@ def cpu_seconds(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return 0.0
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(all CPU ticks, stolen ticks) of the machine so far (/proc/stat): a virtual machine whose host gives its
+    CPU to others for part of a run measures less in that run — printed beside the figures."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields[:8]), fields[7]
+    return 0, 0
 
 
 def postgres_cpu() -> dict[int, float]:
@@ -123,6 +144,21 @@ async def drive(name: str, ask, applicants: int, per_user: int, questions: list[
                    len(latencies) / elapsed, len(latencies), failed, [])
 
 
+async def measure(name: str, ask, args, questions: list[str], first_chat: int) -> Figures:
+    """`args.rounds` rounds of `args.applicants` × `args.questions`, new applicants each round (a first question
+    costs more than a later one, so every round has the same mix); the median round's figures. One round of
+    200 questions lasts about 4 s: a pause of the machine in it moves its p95 by half — the median of several
+    rounds is what the configuration does, their spread is printed beside it."""
+    ticks_before, stolen_before = machine_ticks()
+    rounds = [await drive(name, ask, args.applicants, args.questions, questions, first_chat + n * args.applicants)
+              for n in range(args.rounds)]
+    ticks_after, stolen_after = machine_ticks()
+    return Figures(name, statistics.median(r.p50 for r in rounds), statistics.median(r.p95 for r in rounds),
+                   statistics.median(r.throughput for r in rounds), sum(r.done for r in rounds),
+                   sum(r.failed for r in rounds), [], rounds=rounds,
+                   stolen=(stolen_after - stolen_before) / max(ticks_after - ticks_before, 1))
+
+
 def via(standin: StandIn):
     async def ask(chat_id: int, text: str) -> float:
         reply = standin.expect_reply(chat_id)
@@ -144,6 +180,23 @@ async def reset_database(url: str) -> None:
 
     if url.startswith("postgresql"):
         await reset_postgres_schema(url)
+
+
+async def engines_of(url: str, first_chat: int, last_chat: int) -> dict[str, int]:
+    """How the measured questions were classified (`questions.engine`): a bot that falls back to the lexical
+    matcher under load answers faster and worse, so a throughput means little without this."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text(
+                "SELECT engine, count(*) FROM questions WHERE chat_id BETWEEN :first AND :last GROUP BY engine"),
+                {"first": first_chat, "last": last_chat})
+            return {str(name): int(count) for name, count in rows}
+    finally:
+        await engine.dispose()
 
 
 async def until(condition, processes: list[subprocess.Popen], seconds: float = 180) -> None:
@@ -174,7 +227,8 @@ WARM_UP = 20
 
 
 async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str]]], standin: StandIn, args,
-                        questions: list[str], ready, first_chat: int, targets: list[str] | None = None) -> Figures:
+                        questions: list[str], ready, first_chat: int, targets: list[str] | None = None,
+                        database_url: str = "") -> Figures:
     processes = [subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   text=True) for command, env in commands]
     try:
@@ -184,7 +238,7 @@ async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str
         before = standin.too_many
         bots_before = [cpu_seconds(process.pid) for process in processes]
         bench_before, pg_before = time.process_time(), postgres_cpu()
-        figures = await drive(name, via(standin), args.applicants, args.questions, questions, first_chat)
+        figures = await measure(name, via(standin), args, questions, first_chat)
         bench_cpu = time.process_time() - bench_before
         pg_after = postgres_cpu()
         bots_cpu = sum(cpu_seconds(process.pid) - was for process, was in zip(processes, bots_before, strict=True))
@@ -193,6 +247,9 @@ async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str
                           for key, value in (("bot", bots_cpu), ("bench", bench_cpu), ("postgres", pg_cpu))}
         figures.too_many = standin.too_many - before
         figures.rss_mb = [rss_mb(process.pid) for process in processes]
+        if database_url:
+            figures.engines = await engines_of(database_url, first_chat,
+                                               first_chat + args.rounds * args.applicants - 1)
         return figures
     finally:
         stop(processes)
@@ -222,8 +279,7 @@ async def main(args: argparse.Namespace) -> None:
                 return time.perf_counter() - started
             if "rasa" in runs:
                 await drive("warm-up", parse, WARM_UP, 1, questions, 0)
-                rasa = await drive("Rasa server alone (/model/parse)", parse, args.applicants, args.questions,
-                                   questions, 0)
+                rasa = await measure("Rasa server alone (/model/parse)", parse, args, questions, 0)
                 rasa_pid = PROJECT / ".run" / "rasa.pid"
                 rasa.rss_mb = [rss_mb(int(rasa_pid.read_text()))] if rasa_pid.exists() else []
                 results.append(rasa)
@@ -233,7 +289,7 @@ async def main(args: argparse.Namespace) -> None:
         if "thin" in runs:
             results.append(await run_processes(
                 "thin anchor bot (PTB → Rasa, no DB)", [(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})], standin,
-                args, questions, lambda: standin.calls["getUpdates"] > 0, 20_000))
+                args, questions, lambda: standin.calls["getUpdates"] > 0, 100_000))
         standin.calls.clear()
 
         bot = [sys.executable, "-m", "bot"]
@@ -243,7 +299,8 @@ async def main(args: argparse.Namespace) -> None:
             await reset_database(args.database_url)
             results.append(await run_processes(
                 "bot, polling, 1 process, PostgreSQL", [(bot, bot_env(args, base_url, args.database_url, args.rasa_url))],
-                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 30_000))
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 200_000,
+                database_url=args.database_url))
         standin.calls.clear()
 
         ports = [free_port(), free_port()]
@@ -262,8 +319,8 @@ async def main(args: argparse.Namespace) -> None:
         if "webhook" in runs:
             await reset_database(args.database_url)
             results.append(await run_processes(
-                "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 40_000,
-                targets=[f"http://127.0.0.1:{p}/telegram" for p in ports]))
+                "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 300_000,
+                targets=[f"http://127.0.0.1:{p}/telegram" for p in ports], database_url=args.database_url))
         standin.calls.clear()
 
         if "down" in runs:
@@ -271,20 +328,26 @@ async def main(args: argparse.Namespace) -> None:
             results.append(await run_processes(
                 "bot, polling, NLU down (lexical matcher)",
                 [(bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9"))],
-                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 50_000))
+                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 400_000,
+                database_url=args.database_url))
     finally:
         server.should_exit = True
         await serving
         await standin.aclose()
 
     anchor = next((figures for figures in results if figures.name.startswith("thin")), None)
-    print(f"\n{args.applicants} applicants × {args.questions} questions, Telegram limits "
+    print(f"\n{args.applicants} applicants × {args.questions} questions, median of {args.rounds} rounds, Telegram limits "
           f"{'enforced' if args.telegram_limits else 'off'}, bot rate limiter {'on' if args.rate_limiter else 'off'}; "
           f"429 answered by the stand-in: {standin.too_many}\n")
     print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | 429s | RSS MB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for figures in results:
         print(figures.row(None if figures.name.startswith("Rasa") else anchor))
+    print("\nSpread of the rounds (lowest–highest), and what classified the bot's questions:\n")
+    for figures in results:
+        classified = ", ".join(f"{name} {count}" for name, count in sorted(figures.engines.items()))
+        print(f"- {figures.name}: {figures.spread()}; CPU stolen by the host {figures.stolen:.0%}"
+              + (f"; classified by {classified}" if classified else ""))
     print("\nCPU ms per answered question (other processes on the machine count in PostgreSQL's share):\n")
     print("| run | bot process(es) | bench (stand-in + applicants) | PostgreSQL |")
     print("| --- | ---: | ---: | ---: |")
@@ -306,6 +369,7 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     parser.add_argument("--applicants", type=int, default=50)
     parser.add_argument("--questions", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per run, new applicants each; medians are printed")
     parser.add_argument("--telegram-limits", action="store_true", help="stand-in answers 429 above Telegram's limits")
     parser.add_argument("--runs", default="rasa,thin,polling,webhook,down",
                         help="which runs, comma-separated (ratios need thin)")

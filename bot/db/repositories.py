@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, CursorResult, DateTime, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    DateTime,
+    Float,
+    String,
+    Text,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus
@@ -83,6 +96,33 @@ def _asking() -> Any:
 
 _ASKING = _asking()
 
+# A question of a user who has a row, recorded in one statement on PostgreSQL (`QuestionRepository.record_known`):
+# the user's row touched, the question inserted and the update being processed marked as processed, atomically
+# (all parts of one statement commit together) and without BEGIN/COMMIT — one round trip instead of five. No row
+# for the user: nothing is written (each part depends on `seen`) and no id comes back.
+_RECORD_KNOWN = text("""
+WITH seen AS (
+    UPDATE users SET last_seen_at = :now, blocked_at = NULL, awaiting = :awaiting, awaiting_since = :awaiting_since,
+        telegram_language = COALESCE(:telegram_language, telegram_language)
+    WHERE id = :user_id
+    RETURNING id
+), done AS (
+    UPDATE update_inbox SET processed_at = :now, payload = NULL, user_id = NULL
+    WHERE update_id = :update_id AND processed_at IS NULL AND EXISTS (SELECT 1 FROM seen)
+)
+INSERT INTO questions (user_id, chat_id, text, language, intent, confidence, engine, outcome, entry_id, offered,
+                       created_at)
+SELECT id, :chat_id, :text, :language, :intent, :confidence, :engine, :outcome, :entry_id, :offered, :now FROM seen
+RETURNING id
+""").bindparams(
+    bindparam("now", type_=DateTime(timezone=True)), bindparam("awaiting", type_=String),
+    bindparam("awaiting_since", type_=DateTime(timezone=True)), bindparam("telegram_language", type_=String),
+    bindparam("user_id", type_=BigInteger), bindparam("update_id", type_=BigInteger),
+    bindparam("chat_id", type_=BigInteger), bindparam("text", type_=Text), bindparam("language", type_=String),
+    bindparam("intent", type_=String), bindparam("confidence", type_=Float), bindparam("engine", type_=String),
+    bindparam("outcome", type_=String), bindparam("entry_id", type_=String), bindparam("offered", type_=Text),
+)
+
 
 class QuestionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -97,6 +137,23 @@ class QuestionRepository:
     def add(self, question: Question) -> Question:
         self._session.add(question)
         return question
+
+    async def record_known(self, question: Question, telegram_language: str | None, awaiting: str | None,
+                           awaiting_since: datetime | None, update_id: int | None) -> int | None:
+        """On PostgreSQL, in one statement: `UserRepository.seen` (with `awaiting`), `add` of `question` and the
+        inbox mark of `update_id` (None: no update to mark). Returns the question's id; None — and nothing
+        written — when the user has no row yet or the database is not PostgreSQL (then use `seen`/`touch`, `add`
+        and a commit). `question` itself is not added to the session."""
+        if self._session.get_bind().dialect.name != "postgresql":
+            return None
+        row = (await self._session.execute(_RECORD_KNOWN, {
+            "now": utcnow(), "awaiting": awaiting, "awaiting_since": awaiting_since,
+            "telegram_language": telegram_language, "user_id": question.user_id, "update_id": update_id,
+            "chat_id": question.chat_id, "text": question.text, "language": question.language,
+            "intent": question.intent, "confidence": question.confidence, "engine": question.engine,
+            "outcome": question.outcome, "entry_id": question.entry_id, "offered": question.offered,
+        })).first()
+        return None if row is None else int(row[0])
 
     async def get(self, question_id: int) -> Question | None:
         return await self._session.get(Question, question_id)

@@ -3,12 +3,13 @@ real transport that answers in-process — no network)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
 import pytest
 
-from bot.nlu_client import MAX_TEXT_FOR_NLU, NluUnavailable, RasaNluClient
+from bot.nlu_client import MAX_TEXT_FOR_NLU, NluBusy, NluUnavailable, RasaNluClient
 
 
 class Clock:
@@ -103,3 +104,53 @@ async def test_ready_checks_that_a_model_is_loaded(client, rasa):
     assert await client.ready() is True
     rasa.mode = "down"
     assert await client.ready() is False
+
+
+class GatedRasa(httpx.AsyncBaseTransport):
+    """Answers /model/parse only when the gate opens; records how many requests it held at once."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.holding = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.holding += 1
+        self.most = max(self.most, self.holding)
+        try:
+            await self.gate.wait()
+        finally:
+            self.holding -= 1
+        return httpx.Response(200, json={"intent_ranking": [{"name": "fact_budget", "confidence": 0.9}]})
+
+
+async def test_at_most_max_in_flight_parses_reach_rasa_and_the_rest_wait_their_turn():
+    rasa = GatedRasa()
+    client = RasaNluClient("http://nlu:5005", transport=rasa, max_in_flight=3, max_wait=5)
+    try:
+        parses = [asyncio.create_task(client.parse(f"question {n}")) for n in range(10)]
+        await asyncio.sleep(0.05)
+        assert rasa.holding == 3  # the other 7 wait in the bot, not in Rasa's queue
+        rasa.gate.set()
+        results = await asyncio.gather(*parses)
+        assert [result.top.intent for result in results if result.top] == ["fact_budget"] * 10
+        assert rasa.most == 3 and client.shed == 0
+    finally:
+        await client.aclose()
+
+
+async def test_a_question_that_finds_no_free_slot_in_time_goes_without_rasa_and_rasa_is_not_marked_down():
+    rasa = GatedRasa()
+    client = RasaNluClient("http://nlu:5005", transport=rasa, max_in_flight=1, max_wait=0.05)
+    try:
+        first = asyncio.create_task(client.parse("first"))
+        await asyncio.sleep(0.01)
+        with pytest.raises(NluBusy):
+            await client.parse("second")  # overload: answered by the lexical matcher
+        assert client.shed == 1
+        rasa.gate.set()
+        await first
+        assert client.healthy is True
+        assert (await client.parse("third")).top is not None  # no cool-down: Rasa is asked again at once
+    finally:
+        await client.aclose()

@@ -227,3 +227,57 @@ async def test_a_connection_just_used_is_handed_out_without_a_ping(
             await uow.users.touch(user, "lv")
             await uow.commit()
     assert pings == []
+
+
+async def test_a_known_users_question_is_recorded_with_the_updates_mark_in_one_statement(services: Services) -> None:
+    """PostgreSQL: the user's row, the question and the inbox mark in one statement — all of them, or (no row for
+    the user yet) none of them. Elsewhere `record_known` declines and the caller takes the transactional path."""
+    from sqlalchemy import event, select
+
+    from bot.db.inbox import PROCESSING, Processing
+    from bot.db.models import InboxUpdate, Question, utcnow
+
+    engine = services.engine
+    assert engine is not None
+
+    def question(user_id: int) -> Question:
+        return Question(user_id=user_id, chat_id=user_id, text="cik liels budžets?", language="lv", intent="fact_budget",
+                        confidence=0.91, engine="rasa", outcome="answered", entry_id="fact_budget", offered=None)
+
+    payload = {"update_id": 901, "message": {"message_id": 1, "date": 0, "text": "x", "chat": {"id": 70, "type": "private"},
+                                             "from": {"id": 70, "is_bot": False, "first_name": "A"}}}
+    await services.inbox.store([payload, {**payload, "update_id": 902}])
+    async with services.uow() as uow:
+        user = await uow.users.touch(70, "lv")
+        user.blocked_at, user.awaiting = utcnow(), "handoff"
+        await uow.commit()
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    processing = Processing(901)
+    token = PROCESSING.set(processing)
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with services.uow(one_statement=True) as uow:
+            question_id = await uow.questions.record_known(question(70), "ru", None, None, uow.unmarked_update)
+            unknown = await uow.questions.record_known(question(71), "ru", None, None, 902)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        PROCESSING.reset(token)
+
+    async with services.uow(read_only=True) as uow:
+        stored = (await uow.session.execute(select(Question).order_by(Question.id))).scalars().all()
+        marks = dict((await uow.session.execute(select(InboxUpdate.update_id, InboxUpdate.processed_at))).all())
+        user = await uow.users.get(70)
+    if engine.dialect.name != "postgresql":
+        assert question_id is None and unknown is None and stored == [] and all(v is None for v in marks.values())
+        return
+    assert len(statements) == 2  # one each: no BEGIN, no separate UPDATE/INSERT/COMMIT
+    assert unknown is None  # no row for user 71: no question, and update 902 is not marked either
+    assert [(q.id, q.user_id, q.text, q.intent, q.confidence, q.entry_id) for q in stored] == [
+        (question_id, 70, "cik liels budžets?", "fact_budget", 0.91, "fact_budget")]
+    assert marks[901] is not None and marks[902] is None
+    assert user is not None and (user.telegram_language, user.blocked_at, user.awaiting) == ("ru", None, None)
