@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,9 +63,12 @@ class InboxRepository:
                                    "claimed_at": now}
         dialect = self._session.get_bind().dialect.name
         if dialect in ("postgresql", "sqlite"):
-            insert_new = (pg_insert if dialect == "postgresql" else sqlite_insert)(InboxUpdate)
-            statement = insert_new.values(list(rows.values())).on_conflict_do_nothing().returning(
-                InboxUpdate.update_id)
+            # The table, not the ORM entity: a Core INSERT skips the ORM's bulk-insert machinery (measured: 1.7 →
+            # 1.2 ms CPU per stored update; a third of the rest is compiling it: PostgreSQL's and SQLite's INSERT …
+            # ON CONFLICT has no cache key in SQLAlchemy 2.0, so it is compiled for every batch).
+            table = cast(Table, InboxUpdate.__table__)
+            insert_new = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+            statement = insert_new.values(list(rows.values())).on_conflict_do_nothing().returning(table.c.update_id)
             inserted = set((await self._session.execute(statement)).scalars())
             return [update_id for update_id in rows if update_id in inserted]
         new: list[int] = []
