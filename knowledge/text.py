@@ -63,9 +63,11 @@ def script_of(text: str) -> str | None:
 _SENTENCE = re.compile(r"(?:[^.!?;:]|(?<=\d)\.)+[.!?;:]*")
 _DASH = re.compile(r"\s[-–—]+\s")
 _INTERROGATIVE = re.compile(
-    r"^\W*(cik|ka|kas|kads|kada|kadi|kadas|kadu|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|vai|pastastiet|pastasti|"
-    r"how|what|which|who|where|when|why|is|are|was|were|did|do|does|can|could|tell|"
-    r"сколько|как|какой|какая|какие|каков|кто|где|куда|когда|почему|зачем|что|расскажите|можно|есть)\b"
+    r"^\W*(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
+    r"pastastiet|pastasti|"
+    r"how|what|which|who|whom|whose|where|when|why|is|are|was|were|did|do|does|can|could|would|should|will|tell|"
+    r"сколько|как|какой|какая|какие|каких|каким|какую|каков|кто|кому|чем|где|куда|когда|почему|зачем|что|"
+    r"расскажите|можно|есть)\b"
 )
 # A sentence that is only a courtesy: a greeting, thanks or a sign-off of a few words.
 _COURTESY = re.compile(
@@ -75,23 +77,39 @@ _COURTESY = re.compile(
 )
 
 
-def _sentences(text: str, at_dashes: bool) -> list[str]:
-    chunks = _DASH.split(text) if at_dashes else [text]
-    return [part.strip() for chunk in chunks for part in _SENTENCE.findall(chunk) if part.strip()]
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE.findall(text) if part.strip()]
+
+
+def _interrogative(part: str) -> bool:
+    return bool(_INTERROGATIVE.search(fold(part)))
+
+
+def _dash_parts(sentence: str) -> list[str]:
+    """The part of an asking sentence around spaced dashes that asks: one with "?" that starts with a question word
+    ("Journalist in Liepāja here — how many?" → "how many?"), else one that starts with a question word (a dash
+    before a list: "how many in each area — culture, education, engagement?"), else one with "?"."""
+    parts = [part.strip() for part in _DASH.split(sentence) if part.strip()]
+    return ([part for part in parts if "?" in part and _interrogative(part)]
+            or [part for part in parts if _interrogative(part)]
+            or [part for part in parts if "?" in part] or parts)
 
 
 def asking_part(text: str, at_dashes: bool = True) -> str:
     """The sentences of a message that ask something — those ending in "?", else those starting with a question
     word, else all but the courtesies (greetings, thanks) — in the message's own spelling; the whole text when
-    that leaves nothing. `at_dashes=False` keeps "topic — question?" together (for classifying the topic with
-    the question); splitting there suits finding the detail asked ("Journalist in Liepāja here — how many?")."""
-    sentences = _sentences(text, at_dashes)
+    that leaves nothing. `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask
+    (for finding the detail asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic —
+    question?" together (for classifying the topic with the question)."""
+    sentences = _sentences(text)
     asking = [sentence for sentence in sentences if "?" in sentence] or [
         sentence for sentence in sentences if _INTERROGATIVE.search(fold(sentence))
     ] or [
         sentence for sentence in sentences
         if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)
     ]
+    if at_dashes:
+        asking = [part for sentence in asking for part in _dash_parts(sentence)]
     return " ".join(asking) if asking else text
 
 

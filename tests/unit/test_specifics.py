@@ -164,6 +164,10 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("What concrete targets did the projects have to hit?", "indicators"),
         ("What share of the people were young?", "subgroup"),
         ("Kura bija veiksmīgāka — šī vai Igaunijas programma?", "compare"),
+        ("Who wrote the play?", "who"),
+        ("Could organisations from Estonia take part now?", "apply"),
+        ("сколько среди участников было пенсионеров", "subgroup"),
+        ("Were any of the partners based outside Latvia?", "subgroup"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):

@@ -64,6 +64,20 @@ def test_asking_part_splits_at_a_spaced_dash_only_when_asked():
     assert asking_part(text, at_dashes=False) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "asking"),
+    [
+        ("Journalist in Liepāja here — how many projects were there?", "how many projects were there?"),
+        # a dash before a list: the question is before it, not the list after it
+        ("Could I get how many took part in each area — culture, education, engagement?",
+         "Could I get how many took part in each area"),
+        ("Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?", "ko programma ieteica?"),
+    ],
+)
+def test_at_dashes_the_part_that_asks_is_kept(text, asking):
+    assert asking_part(text) == asking
+
+
 def test_russian_in_latin_letters_in_both_common_spellings():
     assert transliterate_russian("Сколько людей участвовало?") == "skolko ljudej uchastvovalo?"
     assert transliterate_russian("Какая история?", "y") == "kakaya istoriya?"
