@@ -17,7 +17,7 @@ help:
 	@echo "make bench-load  50 concurrent applicants: polling, webhook with 2 replicas, thin-bot anchor, NLU down"
 	@echo "make test-fast  only the tests that need no Rasa (seconds)"
 	@echo "make lint     ruff and mypy (run by make test and make test-fast)"
-	@echo "make test-postgres  the fast tests on PostgreSQL (TEST_DATABASE_URL)"
+	@echo "make test-postgres  the fast tests that touch the database, on PostgreSQL (TEST_DATABASE_URL)"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PY312) -m venv $(VENV)
@@ -54,10 +54,12 @@ test: lint train
 test-fast: lint
 	$(VENV)/bin/python -m pytest -q -m "not integration"
 
-# The same fast suite on PostgreSQL (TEST_DATABASE_URL=postgresql+asyncpg://…; scripts/postgres-test-db.sh makes one).
+# The fast tests that touch the database, on PostgreSQL (TEST_DATABASE_URL=postgresql+asyncpg://…;
+# scripts/postgres-test-db.sh makes one). The others (knowledge, matching, texts …) do not depend on the database
+# and already ran in `make test` (tests/conftest.py: DATABASE_TESTS_ONLY).
 test-postgres: $(VENV)/.installed
 	@test -n "$$TEST_DATABASE_URL" || { echo "set TEST_DATABASE_URL (see scripts/postgres-test-db.sh)"; exit 2; }
-	$(VENV)/bin/python -m pytest -q -m "not integration"
+	DATABASE_TESTS_ONLY=1 $(VENV)/bin/python -m pytest -q -m "not integration"
 
 eval: train
 	scripts/with-nlu-server.sh $(VENV)/bin/python -m nlu.evaluate --markdown docs/nlu-evaluation.md --json docs/nlu-evaluation.json

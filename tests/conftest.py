@@ -154,3 +154,33 @@ def pytest_terminal_summary(terminalreporter) -> None:
     rig = sys.modules.get("tests.fuzz.rig")
     if rig is not None and rig.STATS.updates:
         terminalreporter.write_line(rig.STATS.line())
+
+
+def _uses_the_database(item: pytest.Item) -> bool:
+    """A test that runs on the test database: through the `database_url` fixture (settings, services, harness …),
+    or in a module that reads TEST_DATABASE_URL itself (the fuzz rig, the invitation crash tests)."""
+    if "database_url" in getattr(item, "fixturenames", ()):
+        return True
+    path = getattr(item, "path", None)
+    return path is not None and "TEST_DATABASE_URL" in _module_text(str(path))
+
+
+_MODULE_TEXTS: dict[str, str] = {}
+
+
+def _module_text(path: str) -> str:
+    if path not in _MODULE_TEXTS:
+        _MODULE_TEXTS[path] = Path(path).read_text(encoding="utf-8")
+    return _MODULE_TEXTS[path]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """DATABASE_TESTS_ONLY=1 (make test-postgres): only the tests that touch the database — the rest (knowledge,
+    matching, texts, charts …) already ran in `make test` and would run the same again on PostgreSQL."""
+    if os.environ.get("DATABASE_TESTS_ONLY") != "1":
+        return
+    keep = [item for item in items if _uses_the_database(item)]
+    if len(keep) < len(items):
+        kept = {id(item) for item in keep}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
