@@ -82,11 +82,11 @@ class UnitOfWork:
         transaction, so its effects and "done" land together (bot/db/inbox.py)."""
         if self.read_only:
             raise ReadOnlyError("a read-only unit of work cannot commit")
-        processing = PROCESSING.get()
-        if processing is not None and not processing.recorded:
-            await self.inbox.mark_processed(processing.update_id)
+        update_id = self.unmarked_update
+        if update_id is not None:
+            await self.inbox.mark_processed(update_id)
             await self.session.commit()
-            processing.recorded = True
+            self.marked()
             return
         await self.session.commit()
 

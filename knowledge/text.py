@@ -103,7 +103,7 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
     question?" together (for classifying the topic with the question)."""
     sentences = _sentences(text)
     asking = [sentence for sentence in sentences if "?" in sentence] or [
-        sentence for sentence in sentences if _INTERROGATIVE.search(fold(sentence))
+        sentence for sentence in sentences if _interrogative(sentence)
     ] or [
         sentence for sentence in sentences
         if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)

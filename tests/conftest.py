@@ -4,6 +4,7 @@ TEST_DATABASE_URL names a PostgreSQL database (CI sets one), that database with 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -165,13 +166,9 @@ def _uses_the_database(item: pytest.Item) -> bool:
     return path is not None and "TEST_DATABASE_URL" in _module_text(str(path))
 
 
-_MODULE_TEXTS: dict[str, str] = {}
-
-
+@functools.cache
 def _module_text(path: str) -> str:
-    if path not in _MODULE_TEXTS:
-        _MODULE_TEXTS[path] = Path(path).read_text(encoding="utf-8")
-    return _MODULE_TEXTS[path]
+    return Path(path).read_text(encoding="utf-8")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
