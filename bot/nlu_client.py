@@ -11,7 +11,8 @@ queue and the last ones pass the timeout although Rasa is healthy: measured with
 put the bot into degraded mode for its cool-down again and again. So at most `max_in_flight` parses are sent at a
 time; the rest wait their turn here, in order, where the wait is visible — the timeout then measures Rasa's own
 answer. A question that found no free slot within `max_wait` is answered by the lexical matcher (`NluBusy`)
-without marking Rasa down: the next one tries Rasa again.
+without marking Rasa down: the next one tries Rasa again. A question that got its slot after Rasa failed (it was
+queued behind the failing parse) goes to the lexical matcher too, instead of waiting for the same timeout again.
 """
 
 from __future__ import annotations
@@ -94,6 +95,10 @@ class RasaNluClient:
         except TimeoutError:
             self.shed += 1
             raise NluBusy(f"no free parse slot within {self._max_wait} s") from None
+        if self._clock() < self._down_until:
+            # Rasa failed while this question waited for its slot: the queue must not feed a hung server.
+            self._slots.release()
+            raise NluUnavailable("cooling down after a failure")
         started = time.perf_counter()
         try:
             response = await self._client.post(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, and_, delete, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, Update, and_, delete, insert, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,17 @@ def user_of(payload: dict[str, Any]) -> int | None:
             if isinstance(sender, dict) and isinstance(sender.get("id"), int):
                 return cast(int, sender["id"])
     return None
+
+
+def mark_processed(update_id: Any, now: Any) -> Update:
+    """The statement that marks `update_id` processed at `now` (values or bound parameters): also part of
+    `QuestionRepository.record_known`'s single statement, so both write the same."""
+    return (
+        update(InboxUpdate)
+        .where(InboxUpdate.update_id == update_id, InboxUpdate.processed_at.is_(None))
+        .values(processed_at=now, payload=null(), user_id=null())
+        .execution_options(synchronize_session=False)
+    )
 
 
 class InboxRepository:
@@ -80,12 +91,7 @@ class InboxRepository:
 
     async def mark_processed(self, update_id: int) -> None:
         """Processed: forget the payload and whose it was, keep the id (a redelivery is then ignored)."""
-        await self._session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id == update_id, InboxUpdate.processed_at.is_(None))
-            .values(processed_at=utcnow(), payload=None, user_id=None)
-            .execution_options(synchronize_session=False)
-        )
+        await self._session.execute(mark_processed(update_id, utcnow()))
 
     async def claim_unfinished(self, replica: str, stale_before: datetime, limit: int) -> list[tuple[int, str]]:
         """Stored but unprocessed updates this replica may take: its own (it restarted) and those whose claim

@@ -12,20 +12,23 @@ from sqlalchemy import (
     BigInteger,
     CursorResult,
     DateTime,
-    Float,
     String,
-    Text,
+    Table,
+    Update,
     bindparam,
+    exists,
     func,
+    insert,
+    null,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary import HandoffStatus
 
+from .inbox import mark_processed
 from .models import HandoffDelivery, HandoffRequest, Question, Rating, StaffChatMove, User, utcnow
 
 MAX_CHAT_MOVES = 5  # a group becomes a supergroup once; a longer chain means a loop in the table
@@ -56,13 +59,16 @@ class UserRepository:
     async def seen(self, user_id: int, telegram_language: str | None, **changes: Any) -> bool:
         """`touch` in one UPDATE for a user who exists (no row loaded), setting `changes` (column → value) too.
         False: no such user yet — nothing written; call `touch` to create the row."""
-        values: dict[str, Any] = {"last_seen_at": utcnow(), "blocked_at": None, **changes}
-        if telegram_language:
-            values["telegram_language"] = telegram_language
-        result = await self._session.execute(
-            update(User).where(User.id == user_id).values(**values).execution_options(synchronize_session=False)
-        )
+        result = await self._session.execute(seen(user_id, utcnow(), telegram_language or None, **changes))
         return bool(cast(CursorResult[Any], result).rowcount)
+
+
+def seen(user_id: Any, now: Any, telegram_language: Any, **changes: Any) -> Update:
+    """The statement of `UserRepository.seen` (values or bound parameters; a None language keeps the stored one):
+    also part of `QuestionRepository.record_known`'s single statement, so both write the same."""
+    values = {"last_seen_at": now, "blocked_at": null(),
+              "telegram_language": func.coalesce(telegram_language, User.telegram_language), **changes}
+    return update(User).where(User.id == user_id).values(**values).execution_options(synchronize_session=False)
 
 
 @dataclass(frozen=True)
@@ -97,31 +103,29 @@ def _asking() -> Any:
 _ASKING = _asking()
 
 # A question of a user who has a row, recorded in one statement on PostgreSQL (`QuestionRepository.record_known`):
-# the user's row touched, the question inserted and the update being processed marked as processed, atomically
-# (all parts of one statement commit together) and without BEGIN/COMMIT — one round trip instead of five. No row
-# for the user: nothing is written (each part depends on `seen`) and no id comes back.
-_RECORD_KNOWN = text("""
-WITH seen AS (
-    UPDATE users SET last_seen_at = :now, blocked_at = NULL, awaiting = :awaiting, awaiting_since = :awaiting_since,
-        telegram_language = COALESCE(:telegram_language, telegram_language)
-    WHERE id = :user_id
-    RETURNING id
-), done AS (
-    UPDATE update_inbox SET processed_at = :now, payload = NULL, user_id = NULL
-    WHERE update_id = :update_id AND processed_at IS NULL AND EXISTS (SELECT 1 FROM seen)
-)
-INSERT INTO questions (user_id, chat_id, text, language, intent, confidence, engine, outcome, entry_id, offered,
-                       created_at)
-SELECT id, :chat_id, :text, :language, :intent, :confidence, :engine, :outcome, :entry_id, :offered, :now FROM seen
-RETURNING id
-""").bindparams(
-    bindparam("now", type_=DateTime(timezone=True)), bindparam("awaiting", type_=String),
-    bindparam("awaiting_since", type_=DateTime(timezone=True)), bindparam("telegram_language", type_=String),
-    bindparam("user_id", type_=BigInteger), bindparam("update_id", type_=BigInteger),
-    bindparam("chat_id", type_=BigInteger), bindparam("text", type_=Text), bindparam("language", type_=String),
-    bindparam("intent", type_=String), bindparam("confidence", type_=Float), bindparam("engine", type_=String),
-    bindparam("outcome", type_=String), bindparam("entry_id", type_=String), bindparam("offered", type_=Text),
-)
+# the user's row touched (`seen`), the question inserted and the update being processed marked as processed
+# (`inbox.mark_processed`), atomically (all parts of one statement commit together) and without BEGIN/COMMIT — one
+# round trip instead of five. No row for the user: nothing is written (each part depends on `seen`) and no id comes
+# back. Built once (building is most of a statement's cost) from the same statements the separate path runs.
+_QUESTION_COLUMNS = ("chat_id", "text", "language", "intent", "confidence", "engine", "outcome", "entry_id",
+                     "offered")
+
+
+def _record_known() -> Any:
+    # Parameters are named p_…: a Core UPDATE sets every column whose name is a key of the parameters it runs with.
+    table = cast(Table, Question.__table__)
+    now = bindparam("p_now", type_=DateTime(timezone=True))
+    touch = seen(bindparam("p_user_id", type_=BigInteger), now, bindparam("p_telegram_language", type_=String),
+                 awaiting=bindparam("p_awaiting", type_=String),
+                 awaiting_since=bindparam("p_awaiting_since", type_=DateTime(timezone=True)))
+    seen_cte = touch.returning(User.id).cte("seen")
+    done = mark_processed(bindparam("p_update_id", type_=BigInteger), now).where(exists(select(seen_cte.c.id)))
+    row = select(seen_cte.c.id, *(bindparam(f"p_{name}", type_=table.c[name].type) for name in _QUESTION_COLUMNS), now)
+    return (insert(table).from_select(["user_id", *_QUESTION_COLUMNS, "created_at"], row)
+            .returning(table.c.id).add_cte(done.cte("done")))
+
+
+_RECORD_KNOWN = _record_known()
 
 
 class QuestionRepository:
@@ -146,13 +150,10 @@ class QuestionRepository:
         and a commit). `question` itself is not added to the session."""
         if self._session.get_bind().dialect.name != "postgresql":
             return None
-        row = (await self._session.execute(_RECORD_KNOWN, {
-            "now": utcnow(), "awaiting": awaiting, "awaiting_since": awaiting_since,
-            "telegram_language": telegram_language, "user_id": question.user_id, "update_id": update_id,
-            "chat_id": question.chat_id, "text": question.text, "language": question.language,
-            "intent": question.intent, "confidence": question.confidence, "engine": question.engine,
-            "outcome": question.outcome, "entry_id": question.entry_id, "offered": question.offered,
-        })).first()
+        values = {name: getattr(question, name) for name in _QUESTION_COLUMNS}
+        values.update(now=utcnow(), user_id=question.user_id, telegram_language=telegram_language,
+                      awaiting=awaiting, awaiting_since=awaiting_since, update_id=update_id)
+        row = (await self._session.execute(_RECORD_KNOWN, {f"p_{name}": value for name, value in values.items()})).first()
         return None if row is None else int(row[0])
 
     async def get(self, question_id: int) -> Question | None:

@@ -154,3 +154,27 @@ async def test_a_question_that_finds_no_free_slot_in_time_goes_without_rasa_and_
         assert (await client.parse("third")).top is not None  # no cool-down: Rasa is asked again at once
     finally:
         await client.aclose()
+
+
+class HangingRasa(httpx.AsyncBaseTransport):
+    """Times out every parse (a hung server) and counts the requests that reached it."""
+
+    def __init__(self) -> None:
+        self.reached = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.reached += 1
+        await asyncio.sleep(0.05)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+
+async def test_questions_queued_behind_a_failing_parse_do_not_reach_the_hung_server():
+    rasa = HangingRasa()
+    client = RasaNluClient("http://nlu:5005", transport=rasa, max_in_flight=1, max_wait=5, cooldown=10)
+    try:
+        outcomes = await asyncio.gather(*(client.parse(f"q{n}") for n in range(5)), return_exceptions=True)
+        assert all(isinstance(outcome, NluUnavailable) for outcome in outcomes)
+        assert rasa.reached == 1  # the four queued questions were answered without another timeout
+        assert client.healthy is False
+    finally:
+        await client.aclose()
