@@ -77,6 +77,16 @@ _COURTESY = re.compile(
 )
 
 
+# A sentence that asks without a question mark: a wish to know or a request for a list or names, often beside a
+# question ("Which territories were revived? I'd like the names of the towns.", "… ? Gribu nosaukumus un autorus.").
+_WANT = r"(i'?d like|i would like|i want|i need|i wish|gribu|gribetu|gribam|gribetum|velos|veletos|vajag|vajadzetu|хочу|хотел\w* бы|хотим|нужн\w*|нужен)"
+_INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|узнать|выяснить|названи\w*|имена|список)"
+_REQUEST = re.compile(
+    rf"\b{_WANT} (\w+ ){{0,3}}{_INFO}\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|name them|list them|"
+    r"please (list|name))\b"
+)
+
+
 def _sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE.findall(text) if part.strip()]
 
@@ -96,13 +106,13 @@ def _dash_parts(sentence: str) -> list[str]:
 
 
 def asking_part(text: str, at_dashes: bool = True) -> str:
-    """The sentences of a message that ask something — those ending in "?", else those starting with a question
-    word, else all but the courtesies (greetings, thanks) — in the message's own spelling; the whole text when
+    """The sentences of a message that ask something — those ending in "?" or asking for information in other words
+    (`_REQUEST`), else those starting with a question word, else all but the courtesies (greetings, thanks) — in the message's own spelling; the whole text when
     that leaves nothing. `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask
     (for finding the detail asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic —
     question?" together (for classifying the topic with the question)."""
     sentences = _sentences(text)
-    asking = [sentence for sentence in sentences if "?" in sentence] or [
+    asking = [sentence for sentence in sentences if "?" in sentence or _REQUEST.search(fold(sentence))] or [
         sentence for sentence in sentences if _interrogative(sentence)
     ] or [
         sentence for sentence in sentences

@@ -168,11 +168,26 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Could organisations from Estonia take part now?", "apply"),
         ("сколько среди участников было пенсионеров", "subgroup"),
         ("Were any of the partners based outside Latvia?", "subgroup"),
+        ("Where can I download the full study?", "documents"),
+        ("Vai ir kāda saite uz pilno pētījumu?", "documents"),
+        ("Можно скачать презентацию в PDF?", "documents"),
+        ("Vai tuvākajos gados sabiedrība kļūs vienotāka?", "opinion"),
+        ("Will people trust each other more in the coming years?", "opinion"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
     assert kb.specifics.missing_for(text, []) == kind
     assert kb.specifics.missing_for(text, kb.entry("results_overview").cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["How many study visits abroad did they organise?", "Cik pieredzes apmaiņas braucienu notika?",
+     "Сколько было визитов по обмену опытом?"],
+)
+def test_how_many_exchange_visits_is_declined_by_the_entry_that_mentions_them(kb, text):
+    # fact_projects says "170 projects and several experience-exchange visits": no number of visits.
+    assert kb.specifics.missing_for(text, kb.entry("fact_projects").cannot_tell) == "visits"
 
 
 @pytest.mark.parametrize(
@@ -215,6 +230,10 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("results_overview", "What did the money achieve?"),  # money mentioned, no sum asked
         ("programme_overview", "what exactly was this cohesion programme"),
         ("change_levels", "Nosauciet pārmaiņu līmeņus"),
+        ("fact_projects", "How many projects and exchange visits were there?"),  # the projects' number it gives
+        ("fact_projects", "Сколько проектов и визитов было?"),
+        ("results_society", "Vai programma radīja jaunas saites starp cilvēkiem?"),  # ties between people, not links
+        ("approach_networking", "Did the programme link organisations with each other?"),
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -229,6 +248,10 @@ def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
         ("I work in a municipality — how many participants were there?", None),
         ("Esmu no Jelgavas – cik projektu tika īstenoti mūsu pilsētā?", "by_region"),  # the town is asked about
         ("Cik dalībnieku programmai bija 2019. gadā?", "by_year"),  # "2019." is an ordinal, not a sentence end
+        ("Strādāju novada domē un gribu zināt, cik projektu bija kopā", None),  # the asker's workplace
+        ("Cik projektu bija katrā novadā?", "by_region"),
+        ("cik projektu notika Ludzas novada?", "by_region"),
+        ("Which villages were revived? I'd like the names of a few.", "names"),  # the request is in the 2nd sentence
     ],
 )
 def test_only_the_sentences_that_ask_count(kb, text, kind):

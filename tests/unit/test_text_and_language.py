@@ -52,6 +52,11 @@ def test_no_evidence_means_no_guess(detector, text):
         ("budžets", "budžets"),
         ("Paldies!", "Paldies!"),  # nothing but a courtesy: the whole text
         ("Cik dalībnieku bija 2019. gadā?", "Cik dalībnieku bija 2019. gadā?"),  # "2019." is not a sentence end
+        # a request without "?" beside a question asks too: the detail wanted is often only there
+        ("Which schools took part? I'd like their names.", "Which schools took part? I'd like their names."),
+        ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
+        ("Esmu skolotāja Bauskā. Какие школы участвовали? Перечислите.", "Какие школы участвовали? Перечислите."),
+        ("Esmu skolotāja un gribu pieteikties. Cik projektu bija kopā?", "Cik projektu bija kopā?"),  # a wish, no ask
     ],
 )
 def test_asking_part_keeps_the_sentences_that_ask(text, asking):
