@@ -173,6 +173,17 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Можно скачать презентацию в PDF?", "documents"),
         ("Vai tuvākajos gados sabiedrība kļūs vienotāka?", "opinion"),
         ("Will people trust each other more in the coming years?", "opinion"),
+        ("Cik respondentu aptaujāja izvērtējumā?", "method"),
+        ("Who carried out the evaluation?", "method"),
+        ("Сколько интервью провели оценщики?", "method"),
+        ("Cik pelnīja programmas darbinieki?", "pay"),
+        ("What were the staff salaries?", "pay"),
+        ("Какие были административные расходы?", "pay"),
+        ("Vai Lietuvā bija līdzīga programma?", "compare"),
+        ("Was it larger than the one in Finland?", "compare"),
+        ("Would the programme fund a youth theatre camp?", "apply"),
+        ("Vai mūsu koris saņemtu atbalstu?", "apply"),
+        ("kto finansiroval programmu", "who"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
@@ -234,6 +245,10 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("fact_projects", "Сколько проектов и визитов было?"),
         ("results_society", "Vai programma radīja jaunas saites starp cilvēkiem?"),  # ties between people, not links
         ("approach_networking", "Did the programme link organisations with each other?"),
+        ("approach_monitoring", "Как проводился мониторинг результатов?"),  # how: the iterative approach it names
+        ("approach_overview", "Ar kādām metodēm programmas vadītāji organizēja darbu?"),  # leaders as the subject
+        ("results_person", "Kā programma mainīja atsevišķu cilvēku?"),  # "atsevišķs" = individual, not a split
+        ("area_engagement", "Vai sabiedrības iesaiste bija atsevišķa joma?"),
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -252,6 +267,11 @@ def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
         ("Cik projektu bija katrā novadā?", "by_region"),
         ("cik projektu notika Ludzas novada?", "by_region"),
         ("Which villages were revived? I'd like the names of a few.", "names"),  # the request is in the 2nd sentence
+        ("Cik dalībnieku bija pašā pirmajā gadā?", "by_year"),
+        ("How many projects in its final year?", "by_year"),
+        ("Cik dalībnieku bija kultūras projektos?", "by_area"),  # one area's share of a programme-wide figure
+        ("Сколько участников было в образовательных проектах?", "by_area"),
+        ("Cik dalībnieku bija kultūras projektos kopā ar visiem citiem?", None),  # the total: 326 475
     ],
 )
 def test_only_the_sentences_that_ask_count(kb, text, kind):
