@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.yamlio import safe_load
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES: tuple[str, ...] = ("lv", "en", "ru")
 
@@ -35,7 +37,7 @@ class Translator:
             for path in sorted((locales_dir / language).glob("*.yaml")):
                 try:
                     with path.open(encoding="utf-8") as handle:
-                        texts = _flatten(yaml.safe_load(handle) or {})
+                        texts = _flatten(safe_load(handle) or {})
                 except yaml.YAMLError as exc:
                     raise ValueError(f"{path}: not valid YAML: {exc}") from exc
                 clash = set(texts) & set(merged)
