@@ -15,7 +15,7 @@ from knowledge.language import LanguageDetector
 from knowledge.loader import DEFAULT_DATA_DIR, KnowledgeBaseError, load_knowledge_base
 from knowledge.matcher import LexicalMatcher
 
-FIGURES = ("breakdown", "by_year", "by_region", "by_area", "per_item", "names")  # what the fact entries lack
+FIGURES = ("breakdown", "two_figures", "by_year", "by_region", "by_area", "area_money", "per_item", "names")  # what the fact entries lack
 ALL = (*FIGURES, "money", "count")
 
 
@@ -25,13 +25,13 @@ ALL = (*FIGURES, "money", "count")
         ("Cik projektu tika īstenoti Latgalē?", "by_region"),
         ("cik projektu bija daugavpili", "by_region"),
         ("Сколько проектов было в Латгалии?", "by_region"),
-        ("Сколько проектов было в Риге, а сколько в регионах?", "breakdown"),  # two figures where there is one
+        ("Сколько проектов было в Риге, а сколько в регионах?", "two_figures"),  # two figures where there is one
         ("How many participants were there in Riga?", "by_region"),
         ("Cik projektu tika atbalstīti 2018. gadā?", "by_year"),
         ("Как распределялся бюджет по годам?", "breakdown"),
         ("How was the budget split between the three areas?", "breakdown"),
         ("Сколько денег пошло только на образование?", "by_area"),
-        ("cik naudas aizgaja izglitibas aktivitatem", "by_area"),
+        ("cik naudas aizgaja izglitibas aktivitatem", "area_money"),
         ("How much did each project receive on average?", "per_item"),
         ("Cik naudas saņēma katrs partneris?", "per_item"),
         ("Какие именно организации были партнёрами? Нужны названия.", "names"),
@@ -104,8 +104,8 @@ def _copy(tmp_path: Path) -> Path:
 def test_an_unknown_kind_on_an_entry_is_refused_with_file_and_entry(tmp_path):
     data = _copy(tmp_path)
     facts = data / "entries" / "facts.yaml"
-    facts.write_text(facts.read_text(encoding="utf-8").replace("cannot_tell: [breakdown, by_year, by_region, by_area, "
-                                                               "per_item]", "cannot_tell: [by_galaxy]"),
+    facts.write_text(facts.read_text(encoding="utf-8").replace("cannot_tell: [breakdown, two_figures, by_year, by_region, "
+                                                               "by_area, area_money, per_item]", "cannot_tell: [by_galaxy]"),
                      encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=r"facts\.yaml: entry 'fact_budget': field cannot_tell: .*by_galaxy"):
         load_knowledge_base(data)
@@ -189,6 +189,33 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
     assert kb.specifics.missing_for(text, []) == kind
     assert kb.specifics.missing_for(text, kb.entry("results_overview").cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "text", "kind"),
+    [
+        ("area_culture_arts", "Kāds bija budžets tieši izglītības jomai?", "area_money"),
+        ("areas_overview", "How were the 2.8 million shared between culture, education and engagement?", "area_money"),
+        ("area_education", "Сколько денег ушло на образование и культуру?", "area_money"),
+        ("fact_budget", "Cik naudas saņēma kultūras projekti?", "area_money"),
+        ("fact_projects", "Cik projektu bija Latgalē un cik Kurzemē?", "two_figures"),
+        ("fact_partners", "How many were municipalities and how many NGOs?", "two_figures"),
+    ],
+)
+def test_sums_by_area_and_two_figures_are_declined_by_the_entries_that_have_none(kb, entry_id, text, kind):
+    assert kb.specifics.missing_for(text, kb.entry(entry_id).cannot_tell) == kind
+
+
+@pytest.mark.parametrize(
+    ("entry_id", "text"),
+    [
+        ("programme_overview", "The big picture, please: how much money and how many projects?"),  # both given
+        ("areas_overview", "Kā programmas darbība bija sadalīta pa virzieniem?"),  # divided into areas, no sum
+        ("area_culture_arts", "Ko programma darīja tieši kultūras jomā?"),
+    ],
+)
+def test_the_overview_gives_several_figures_and_the_areas_are_a_division_of_work(kb, entry_id, text):
+    assert kb.specifics.missing_for(text, kb.entry(entry_id).cannot_tell) is None
 
 
 @pytest.mark.parametrize(
