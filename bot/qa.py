@@ -54,6 +54,10 @@ MAX_TEXT_FOR_MATCHER = 500
 # An answer this confident stands without classifying the asking sentences alone: on the evaluation sets, checking
 # them for surer answers too changed nothing and cost a second parse for 1 message in 6 instead of 1 in 20.
 SURE_ANSWER = 0.7
+# Where a message full of introduction lands however sure the model is ("I'm a curator preparing a panel on Baltic
+# civil society. How much money did this cohesion programme have?" → the overview, 0.72): its asking sentences alone
+# decide whether the overview or something narrower was asked.
+INTRODUCTION_MAGNET = "programme_overview"
 # Asking sentences shorter than this ("Results?") say too little without the rest of the message.
 MIN_FOCUS_WORDS = 3
 
@@ -179,7 +183,7 @@ class QAService:
 
     @staticmethod
     def _unsure(result: QAResult) -> bool:
-        return not (result.kind == "answer" and result.confidence >= SURE_ANSWER)
+        return not (result.kind == "answer" and result.confidence >= SURE_ANSWER) or result.intent == INTRODUCTION_MAGNET
 
     def decide_question(self, text: str, language: str, classified: Sequence[Classified]) -> QAResult:
         """The decision for a message from the classification of the whole and of its asking sentences.

@@ -130,6 +130,18 @@ async def test_a_more_confident_whole_message_is_kept(kb):
     assert fake.calls == [whole]  # a sure answer: the asking sentence is not classified at all
 
 
+async def test_a_sure_overview_of_a_message_full_of_introduction_is_checked_against_its_question(kb):
+    # The overview is where introductions about "this programme" land: the question alone decides what was asked.
+    whole = "I'm a curator preparing a panel on Baltic civil society. How much money did this cohesion programme have?"
+    question = "How much money did this cohesion programme have?"
+    fake = FakeNlu({whole: [("programme_overview", 0.8)], question: [("fact_budget", 0.93)]})
+    assert (await _service_over(kb, fake).ask(whole, "en")).intent == "fact_budget"
+    assert fake.calls == [whole, question]
+    about_it = "I'm a curator preparing a panel on Baltic civil society. What was this programme about?"
+    fake = FakeNlu({about_it: [("programme_overview", 0.8)], "What was this programme about?": [("programme_overview", 0.9)]})
+    assert (await _service_over(kb, fake).ask(about_it, "en")).intent == "programme_overview"
+
+
 async def test_a_one_sentence_question_is_classified_once(kb):
     fake = FakeNlu({"Cik liels bija budžets?": [("fact_budget", 0.9)]})
     await _service_over(kb, fake).ask("Cik liels bija budžets?", "lv")
