@@ -64,8 +64,11 @@ BLIND8_EVAL_FILE = PACKAGE_DIR / "eval" / "blind8.yaml"
 # `blind9` (368 items, two more authors) was written while the fourth round of changes was made on blind8's failures (blind8 is
 # a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND9_EVAL_FILE = PACKAGE_DIR / "eval" / "blind9.yaml"
+# `blind10` (339 items, two more authors) was written while the fifth round of changes was made on blind9's failures (blind9 is
+# a development set since), frozen after them with the leak check against the final training data, evaluated once.
+BLIND10_EVAL_FILE = PACKAGE_DIR / "eval" / "blind10.yaml"
 EVAL_FILES: tuple[Path, ...] = (
-    BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
+    BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
     FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
 )
 

@@ -58,10 +58,11 @@ def script_of(text: str) -> str | None:
 # A question often comes with sentences about the asker or courtesies around it ("Journalist in Liepāja here.
 # How many projects …?", "Labdien! Esmu režisore. Kā programmā …? Paldies!"). Only the sentences that ask carry the
 # question: a town or a role in the introduction is not the detail asked for, and a greeting or a story around the
-# question pulls a classifier away from it. Sentences end at . ! ? ; : and at a dash between spaces; a dot after a
-# digit is an ordinal, not a sentence end ("2019. gadā", "21. gadsimta").
-_SENTENCE = re.compile(r"(?:[^.!?;:]|(?<=\d)\.)+[.!?;:]*")
-_DASH = re.compile(r"\s[-–—]+\s")
+# question pulls a classifier away from it. Sentences end at . ! ? ; — a dash between spaces and a colon separate the
+# parts of a sentence ("Which area got the most: culture or education?"); a dot after a digit is an ordinal, not a
+# sentence end ("2019. gadā", "21. gadsimta").
+_SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.)+[.!?;]*")
+_DASH = re.compile(r"\s[-–—]+\s|:\s+")
 _INTERROGATIVE = re.compile(
     r"^\W*(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
     r"pastastiet|pastasti|"
@@ -81,9 +82,11 @@ _COURTESY = re.compile(
 # question ("Which territories were revived? I'd like the names of the towns.", "… ? Gribu nosaukumus un autorus.").
 _WANT = r"(i'?d like|i would like|i want|i need|i wish|gribu|gribetu|gribam|gribetum|velos|veletos|vajag|vajadzetu|хочу|хотел\w* бы|хотим|нужн\w*|нужен)"
 _INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|узнать|выяснить|названи\w*|имена|список)"
+# The wish opens the sentence (within its first four words): deep inside a long introduction ("I'm a student making a
+# website for a youth NGO, and I need to list …") it belongs to the introduction, whose words are not the detail asked.
 _REQUEST = re.compile(
-    rf"\b{_WANT} (\w+ ){{0,3}}{_INFO}\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|name them|list them|"
-    r"please (list|name))\b"
+    rf"^\W*(\w+\W+){{0,3}}{_WANT} (\w+ ){{0,3}}{_INFO}\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|"
+    r"name them|list them|please (list|name))\b"
 )
 
 

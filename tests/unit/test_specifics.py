@@ -184,6 +184,9 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Would the programme fund a youth theatre camp?", "apply"),
         ("Vai mūsu koris saņemtu atbalstu?", "apply"),
         ("kto finansiroval programmu", "who"),
+        ("Which area got the most money: culture or education?", "area_money"),  # no entry gives money by area
+        ("Can we still watch the play somewhere?", "apply"),
+        ("Could I see the show this month?", "apply"),
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):

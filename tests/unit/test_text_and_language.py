@@ -57,6 +57,9 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
         ("Esmu skolotāja Bauskā. Какие школы участвовали? Перечислите.", "Какие школы участвовали? Перечислите."),
         ("Esmu skolotāja un gribu pieteikties. Cik projektu bija kopā?", "Cik projektu bija kopā?"),  # a wish, no ask
+        # a wish deep inside an introduction belongs to the introduction
+        ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
+         "Which were they?"),
     ],
 )
 def test_asking_part_keeps_the_sentences_that_ask(text, asking):
