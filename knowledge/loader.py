@@ -67,8 +67,11 @@ BLIND9_EVAL_FILE = PACKAGE_DIR / "eval" / "blind9.yaml"
 # `blind10` (339 items, two more authors) was written while the fifth round of changes was made on blind9's failures (blind9 is
 # a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND10_EVAL_FILE = PACKAGE_DIR / "eval" / "blind10.yaml"
+# `blind11` (353 items, two more authors) was written while the sixth round of changes was made on blind10's failures (blind10
+# is a development set since), frozen after them with the leak check against the final training data, evaluated once.
+BLIND11_EVAL_FILE = PACKAGE_DIR / "eval" / "blind11.yaml"
 EVAL_FILES: tuple[Path, ...] = (
-    BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
+    BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
     FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
 )
 

@@ -58,11 +58,12 @@ def script_of(text: str) -> str | None:
 # A question often comes with sentences about the asker or courtesies around it ("Journalist in Liepāja here.
 # How many projects …?", "Labdien! Esmu režisore. Kā programmā …? Paldies!"). Only the sentences that ask carry the
 # question: a town or a role in the introduction is not the detail asked for, and a greeting or a story around the
-# question pulls a classifier away from it. Sentences end at . ! ? ; — a dash between spaces and a colon separate the
-# parts of a sentence ("Which area got the most: culture or education?"); a dot after a digit is an ordinal, not a
-# sentence end ("2019. gadā", "21. gadsimta").
+# question pulls a classifier away from it. Sentences end at . ! ? ; — not at a colon, which mostly opens the detail
+# asked ("Which area got the most: culture or education?", "How was it evaluated: surveys, interviews?") — and a dash
+# between spaces separates the parts of a sentence; a dot after a digit is an ordinal, not a sentence end ("2019.
+# gadā", "21. gadsimta").
 _SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.)+[.!?;]*")
-_DASH = re.compile(r"\s[-–—]+\s|:\s+")
+_DASH = re.compile(r"\s[-–—]+\s")
 _INTERROGATIVE = re.compile(
     r"^\W*(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
     r"pastastiet|pastasti|"
@@ -108,10 +109,24 @@ def _dash_parts(sentence: str) -> list[str]:
             or [part for part in parts if "?" in part] or parts)
 
 
+_COLON = re.compile(r":\s+")
+
+
+def _after_introduction(sentence: str) -> str:
+    """A sentence from its first part that asks, at colons: a colon after an introduction ends it ("Preparing a
+    briefing for our municipality in Jūrmala: what changed?" → "what changed?"); after a question it opens the detail
+    asked and stays ("Which area got the most funding: culture or education?")."""
+    parts = _COLON.split(sentence)
+    for number, part in enumerate(parts):
+        if "?" in part or _interrogative(part):
+            return ": ".join(parts[number:])
+    return sentence
+
+
 def asking_part(text: str, at_dashes: bool = True) -> str:
     """The sentences of a message that ask something — those ending in "?" or asking for information in other words
-    (`_REQUEST`), else those starting with a question word, else all but the courtesies (greetings, thanks) — in the message's own spelling; the whole text when
-    that leaves nothing. `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask
+    (`_REQUEST`), else those starting with a question word, else all but the courtesies (greetings, thanks), each
+    without an introduction before a colon — in the message's own spelling; the whole text when that leaves nothing. `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask
     (for finding the detail asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic —
     question?" together (for classifying the topic with the question)."""
     sentences = _sentences(text)
@@ -121,6 +136,7 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
         sentence for sentence in sentences
         if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)
     ]
+    asking = [_after_introduction(sentence) for sentence in asking]
     if at_dashes:
         asking = [part for sentence in asking for part in _dash_parts(sentence)]
     return " ".join(asking) if asking else text

@@ -187,6 +187,9 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Which area got the most money: culture or education?", "area_money"),  # no entry gives money by area
         ("Can we still watch the play somewhere?", "apply"),
         ("Could I see the show this month?", "apply"),
+        ("Was it bigger than the Nordic programmes?", "compare"),
+        ("Эта программа была больше, чем фонд интеграции?", "compare"),
+        ("How was it evaluated: questionnaires, interviews?", "method"),  # the detail after the colon counts
     ],
 )
 def test_details_no_entry_gives_are_recognised_for_every_entry(kb, text, kind):
@@ -251,6 +254,7 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("area_culture_arts", "Ko programma darīja tieši kultūras jomā?"),
         ("fact_projects", "How many projects and exchange visits were there?"),  # the projects' number it gives
         ("fact_projects", "Сколько проектов и визитов было?"),
+        ("fact_projects", "Было ли больше, чем 100 проектов?"),  # more than a number: no comparison of programmes
         ("results_society", "Vai programma radīja jaunas saites starp cilvēkiem?"),  # ties between people, not links
         ("approach_networking", "Did the programme link organisations with each other?"),
         ("approach_monitoring", "Как проводился мониторинг результатов?"),  # how: the iterative approach it names
@@ -274,6 +278,8 @@ def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
         ("Strādāju novada domē un gribu zināt, cik projektu bija kopā", None),  # the asker's workplace
         ("Cik projektu bija katrā novadā?", "by_region"),
         ("cik projektu notika Ludzas novada?", "by_region"),
+        ("Kuram novadam bija visvairāk projektu?", "by_region"),
+        ("Preparing a briefing for our council in Jūrmala: how many projects were there?", None),  # an introduction
         ("Which villages were revived? I'd like the names of a few.", "names"),  # the request is in the 2nd sentence
         ("Cik dalībnieku bija pašā pirmajā gadā?", "by_year"),
         ("How many projects in its final year?", "by_year"),

@@ -60,6 +60,9 @@ def test_no_evidence_means_no_guess(detector, text):
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
+        # a colon after an introduction ends it; after a question it opens the detail asked
+        ("Preparing a briefing for our council in Jūrmala: what changed in policy?", "what changed in policy?"),
+        ("Which area got the most funding: culture or education?", "Which area got the most funding: culture or education?"),
     ],
 )
 def test_asking_part_keeps_the_sentences_that_ask(text, asking):
