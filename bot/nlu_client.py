@@ -87,16 +87,18 @@ class RasaNluClient:
     def _params(self) -> dict[str, str]:
         return {"token": self._token} if self._token else {}
 
+    def _cooling_down(self) -> bool:
+        return self._clock() < self._down_until
+
     async def parse(self, text: str) -> NluResult:
-        if self._clock() < self._down_until:
+        if self._cooling_down():
             raise NluUnavailable("cooling down after a failure")
         try:
             await asyncio.wait_for(self._slots.acquire(), self._max_wait)
         except TimeoutError:
             self.shed += 1
             raise NluBusy(f"no free parse slot within {self._max_wait} s") from None
-        if self._clock() < self._down_until:
-            # Rasa failed while this question waited for its slot: the queue must not feed a hung server.
+        if self._cooling_down():  # Rasa failed while this question waited for its slot: do not feed a hung server
             self._slots.release()
             raise NluUnavailable("cooling down after a failure")
         started = time.perf_counter()

@@ -50,29 +50,20 @@ BLIND4_EVAL_FILE = PACKAGE_DIR / "eval" / "blind4.yaml"
 # (blind4 is a development set since), frozen after them with the leak check against the final training data, and
 # evaluated once.
 BLIND5_EVAL_FILE = PACKAGE_DIR / "eval" / "blind5.yaml"
-# `blind6` (394 items, two more authors) was written while the changes of 2026-12-02 were made on blind5's failures
-# (blind5 is a development set since), frozen after them with the leak check against the final training data, and
+# `blind6` … `blind11` (394, 392, 374, 368, 339 and 353 items; two more authors each) came from six rounds on
+# 2026-12-02, each like blind5's: written while that round's changes were made on the failures of the set before
+# (which became a development set), frozen after them with the leak check against the final training data, and
 # evaluated once.
 BLIND6_EVAL_FILE = PACKAGE_DIR / "eval" / "blind6.yaml"
-# `blind7` (392 items, two more authors) was written while the second round of that day's changes was made on
-# blind6's failures (blind6 is a development set since), frozen after them with the leak check against the final
-# training data, and evaluated once.
 BLIND7_EVAL_FILE = PACKAGE_DIR / "eval" / "blind7.yaml"
-# `blind8` (374 items, two more authors) was written while the third round of changes was made on blind7's failures (blind7 is
-# a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND8_EVAL_FILE = PACKAGE_DIR / "eval" / "blind8.yaml"
-# `blind9` (368 items, two more authors) was written while the fourth round of changes was made on blind8's failures (blind8 is
-# a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND9_EVAL_FILE = PACKAGE_DIR / "eval" / "blind9.yaml"
-# `blind10` (339 items, two more authors) was written while the fifth round of changes was made on blind9's failures (blind9 is
-# a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND10_EVAL_FILE = PACKAGE_DIR / "eval" / "blind10.yaml"
-# `blind11` (353 items, two more authors) was written while the sixth round of changes was made on blind10's failures (blind10
-# is a development set since), frozen after them with the leak check against the final training data, evaluated once.
 BLIND11_EVAL_FILE = PACKAGE_DIR / "eval" / "blind11.yaml"
 EVAL_FILES: tuple[Path, ...] = (
-    BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
-    FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
+    BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE,
+    BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE, FRESH_EVAL_FILE,
+    INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
 )
 
 

@@ -126,9 +126,10 @@ def _after_introduction(sentence: str) -> str:
 def asking_part(text: str, at_dashes: bool = True) -> str:
     """The sentences of a message that ask something — those ending in "?" or asking for information in other words
     (`_REQUEST`), else those starting with a question word, else all but the courtesies (greetings, thanks), each
-    without an introduction before a colon — in the message's own spelling; the whole text when that leaves nothing. `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask
-    (for finding the detail asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic —
-    question?" together (for classifying the topic with the question)."""
+    without an introduction before a colon — in the message's own spelling; the whole text when that leaves nothing.
+    `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask (for finding the detail
+    asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic — question?" together (for
+    classifying the topic with the question)."""
     sentences = _sentences(text)
     asking = [sentence for sentence in sentences if "?" in sentence or _REQUEST.search(fold(sentence))] or [
         sentence for sentence in sentences if _interrogative(sentence)
