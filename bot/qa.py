@@ -241,6 +241,9 @@ class QAService:
     def within_limits(self, result: QAResult, text: str) -> QAResult:
         """An answer whose entry cannot give the detail the question asks for becomes a decline that keeps
         the entry as context ("170 projects in total; the presentation has no figures by region")."""
+        several = self._several_figures(result, text)
+        if several is not None:
+            return several
         if result.kind == "clarify":
             # "Did you mean" is worth asking only if one of the entries offered could give what is asked.
             missing_in_all = [self.kb.specifics.missing_for(text, entry.cannot_tell) for entry in result.suggestions]
@@ -252,6 +255,22 @@ class QAService:
             return result
         missing = self.kb.specifics.missing_for(text, result.entry.cannot_tell)
         return result if missing is None else replace(result, kind="out_of_scope", missing=missing)
+
+    def _several_figures(self, result: QAResult, text: str) -> QAResult | None:
+        """The overview's answer for a question about the programme that asks for several of the figures it gives
+        together ("cik ilgi, cik naudas, cik cilvēku?"): each fact entry gives one and would decline the question
+        as asking for two figures. None when the question is not such, or not about the programme (a decline or a
+        meta intent stays as it is); still declined when it also asks a detail neither entry gives ("… in Latgale")."""
+        specifics = self.kb.specifics
+        overview = self.kb.entry(specifics.several_figures_entry or "")
+        if overview is None or result.kind not in ("answer", "clarify") or not specifics.asks_several_figures(text):
+            return None
+        asked_of = (result.entry,) if result.entry is not None else result.suggestions
+        cannot_tell = {kind for entry in (overview, *asked_of) if entry is not None for kind in entry.cannot_tell}
+        cannot_tell.discard(specifics.several_figures_kind or "")
+        missing = specifics.missing_for(text, cannot_tell)
+        return replace(result, kind="answer" if missing is None else "out_of_scope", intent=overview.id, entry=overview,
+                       suggestions=(), missing=missing)
 
     def decide(self, ranking: list[IntentScore], engine: Engine, language: str) -> QAResult:
         thresholds = self._thresholds[engine]

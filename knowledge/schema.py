@@ -126,9 +126,31 @@ class SpecificKind(_Strict):
     _valid = field_validator("patterns", "unless_total")(_check_patterns)
 
 
+class SeveralFigures(_Strict):
+    """Figures one entry gives together (the overview: money, projects, people, partners, years). A question asking
+    for two figures (`kind`) about two or more of these topics is answered by `entry`; two figures of one topic
+    ("how many were municipalities and how many NGOs") stay a detail no entry gives."""
+
+    kind: NonEmpty
+    entry: NonEmpty
+    # Other ways to ask for several figures than `kind` ("cik ilgi, cik naudas, cik cilvēku?").
+    patterns: list[NonEmpty] = Field(default_factory=list)
+    topics: dict[str, list[NonEmpty]] = Field(min_length=2)
+
+    _valid = field_validator("patterns")(_check_patterns)
+
+    @field_validator("topics")
+    @classmethod
+    def _valid_topics(cls, topics: dict[str, list[str]]) -> dict[str, list[str]]:
+        for patterns in topics.values():
+            _check_patterns(patterns)
+        return topics
+
+
 class SpecificsFile(_Strict):
     total: list[NonEmpty] = Field(min_length=1)
     kinds: dict[str, SpecificKind] = Field(min_length=1)
+    several_figures: SeveralFigures | None = None
     # Kinds no entry can give (who led the programme, how to apply now, where the visits went): checked for
     # every entry, as if each listed them under `cannot_tell`.
     nowhere: list[str] = Field(default_factory=list)
@@ -140,6 +162,8 @@ class SpecificsFile(_Strict):
         unknown = [kind for kind in self.nowhere if kind not in self.kinds]
         if unknown:
             raise ValueError(f"nowhere: unknown kind '{unknown[0]}' (not under kinds)")
+        if self.several_figures is not None and self.several_figures.kind not in self.kinds:
+            raise ValueError(f"several_figures: unknown kind '{self.several_figures.kind}' (not under kinds)")
         return self
 
 

@@ -43,6 +43,34 @@ class Specifics:
             for name, kind in spec.kinds.items()
         }
         self._nowhere = tuple(spec.nowhere)
+        several = spec.several_figures
+        self._several_figures = None if several is None else (
+            several.kind,
+            several.entry,
+            tuple(re.compile(pattern) for pattern in several.patterns),
+            tuple(tuple(re.compile(pattern) for pattern in patterns) for patterns in several.topics.values()),
+        )
+
+    @property
+    def several_figures_kind(self) -> str | None:
+        """The kind that asks for two figures ("how many … and how many …")."""
+        return None if self._several_figures is None else self._several_figures[0]
+
+    @property
+    def several_figures_entry(self) -> str | None:
+        """The entry that gives several figures together (checked against the entries by the loader)."""
+        return None if self._several_figures is None else self._several_figures[1]
+
+    def asks_several_figures(self, text: str) -> bool:
+        """Whether the question asks for figures of two or more topics one entry gives together ("cik ilgi, cik
+        naudas, cik cilvēku?"), not two figures of one topic ("how many municipalities and how many NGOs")."""
+        if self._several_figures is None:
+            return False
+        kind, _, patterns, topics = self._several_figures
+        folded = asking_part(_YEAR_RANGE.sub(" ", fold(text)))
+        if self.asked(text, (kind,)) is None and not any(pattern.search(folded) for pattern in patterns):
+            return False
+        return sum(any(pattern.search(folded) for pattern in topic) for topic in topics) >= 2
 
     @property
     def kinds(self) -> frozenset[str]:

@@ -81,7 +81,11 @@ _COURTESY = re.compile(
 
 # A sentence that asks without a question mark: a wish to know or a request for a list or names, often beside a
 # question ("Which territories were revived? I'd like the names of the towns.", "… ? Gribu nosaukumus un autorus.").
-_WANT = r"(i'?d like|i would like|i want|i need|i wish|gribu|gribetu|gribam|gribetum|velos|veletos|vajag|vajadzetu|хочу|хотел\w* бы|хотим|нужн\w*|нужен)"
+_WANT = (
+    r"(i'?d like|i would like|i want|i need|i wish|(wants?|would like|needs?|asked me|asks me) to|gribu|gribetu|gribam|"
+    r"gribetum|grib|velos|veletos|velas|vajag|vajadzetu|хочу|хотел\w* бы|хотим|хочет|хотят|просит|просил\w*|нужн\w*|"
+    r"нужен)"
+)
 _INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|узнать|выяснить|названи\w*|имена|список)"
 # The wish opens the sentence (within its first four words): deep inside a long introduction ("I'm a student making a
 # website for a youth NGO, and I need to list …") it belongs to the introduction, whose words are not the detail asked.
@@ -100,13 +104,17 @@ def _interrogative(part: str) -> bool:
 
 
 def _dash_parts(sentence: str) -> list[str]:
-    """The part of an asking sentence around spaced dashes that asks: one with "?" that starts with a question word
-    ("Journalist in Liepāja here — how many?" → "how many?"), else one that starts with a question word (a dash
-    before a list: "how many in each area — culture, education, engagement?"), else one with "?"."""
+    """The parts of an asking sentence around spaced dashes that ask: from the first with "?" that starts with a
+    question word, else the first that starts with a question word, else the first with "?" ("Journalist in Liepāja
+    here — how many?" → "how many?"), through the last with "?" — a list after a dash is the detail asked ("How was
+    it evaluated — sample size, interviews?", "how many in each area — culture, education, engagement?")."""
     parts = [part.strip() for part in _DASH.split(sentence) if part.strip()]
-    return ([part for part in parts if "?" in part and _interrogative(part)]
-            or [part for part in parts if _interrogative(part)]
-            or [part for part in parts if "?" in part] or parts)
+    asks = [i for i, part in enumerate(parts) if "?" in part and _interrogative(part)] or [
+        i for i, part in enumerate(parts) if _interrogative(part)] or [
+        i for i, part in enumerate(parts) if "?" in part] or [0]
+    start = asks[0]
+    end = max([i for i, part in enumerate(parts) if "?" in part and i >= start], default=start)
+    return parts[start:end + 1]
 
 
 _COLON = re.compile(r":\s+")

@@ -30,6 +30,8 @@ ALL = (*FIGURES, "money", "count")
         ("Cik projektu tika atbalstīti 2018. gadā?", "by_year"),
         ("Как распределялся бюджет по годам?", "breakdown"),
         ("How was the budget split between the three areas?", "breakdown"),
+        ("Kā tika sadalīts budžets?", "breakdown"),
+        ("How were the funds distributed?", "breakdown"),
         ("Сколько денег пошло только на образование?", "by_area"),
         ("cik naudas aizgaja izglitibas aktivitatem", "area_money"),
         ("How much did each project receive on average?", "per_item"),
@@ -52,6 +54,9 @@ def test_questions_asking_for_a_detail_are_recognised(kb, text, kind):
         "Esmu no Liepājas — cik projektu programma atbalstīja kopā?",
         "Pastāstiet, lūdzu, īsumā par šo programmu!",  # "lūdzu" is not the town Ludza
         "and who were the partners?",
+        # distributing the whole sum over all the years is the total, not a split
+        "Cik naudas programma varēja sadalīt visos tajos gados?",
+        "How much money was distributed over all those years?",
     ],
 )
 def test_questions_about_the_total_are_not_taken_for_a_detail(kb, text):
@@ -125,7 +130,11 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Kas vadīja šo programmu?", "who"),
         ("Who funded the programme?", "who"),
         ("Кто руководил программой?", "who"),
+        ("How much were the programme staff paid?", "pay"),
         ("Vai mūsu biedrība var pieteikties?", "apply"),
+        ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
+        ("Could our tiny chess club become a partner?", "apply"),
+        ("Может ли наш хор стать партнёром программы?", "apply"),
         ("When is the next call for proposals?", "apply"),
         ("Когда следующий конкурс?", "apply"),
         ("Is it possible to book the performance for our pupils?", "apply"),
@@ -307,6 +316,8 @@ def test_only_the_sentences_that_ask_count(kb, text, kind):
         "Are competitions better than cooperation for children?",  # a recommendation, not a comparison of programmes
         "Esmu aktieris. Mani interesē, kā programmā izmantoja teātri.",  # the asker's role, not who performed
         "Where did the programme work: only in Latvia?",
+        "kur ir tie sinerģiju piemēri?",  # "where are those examples" asks for the examples, not a place
+        "Where are the examples of synergies?",
     ],
 )
 def test_polite_and_ordinary_questions_are_not_taken_for_details_no_entry_gives(kb, text):
@@ -347,3 +358,48 @@ def test_did_you_mean_is_not_offered_when_no_suggestion_could_give_the_detail(se
     assert (result.kind, result.entry.id, result.missing, result.suggestions) == (
         "out_of_scope", "fact_projects", "by_region", ())
     assert service.decide_from(unsure, [], "lv", "Cik projektu un dalībnieku bija?").kind == "clarify"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kas šī programma bija: cik ilgi, cik naudas, cik cilvēku?",
+        "How much money and how many projects were there?",
+        "Сколько было денег и сколько партнёров?",
+    ],
+)
+def test_several_figures_the_overview_gives_together_are_answered_by_it(service, text):
+    for ranking in ([IntentScore("fact_participants", 0.9)],  # a fact entry would decline two figures
+                    [IntentScore("fact_budget", 0.3), IntentScore("fact_participants", 0.28)]):  # or "did you mean"
+        result = service.decide_from(ranking, [], "lv", text)
+        assert (result.kind, result.intent, result.entry.id, result.missing) == (
+            "answer", "programme_overview", "programme_overview", None)
+
+
+def test_several_figures_of_one_topic_or_where_neither_entry_can_tell_are_still_declined(service):
+    split = service.decide_from([IntentScore("fact_partners", 0.9)], [], "lv", "Cik bija pašvaldību un cik NVO partneru?")
+    assert (split.kind, split.entry.id, split.missing) == ("out_of_scope", "fact_partners", "two_figures")
+    restated = "Cik plašu auditoriju programma sasniedza, respektīvi, cik bija dalībnieku?"  # one figure, said twice
+    assert service.decide_from([IntentScore("fact_participants", 0.9)], [], "lv", restated).kind == "answer"
+    region = service.decide_from([IntentScore("fact_projects", 0.9)], [], "lv", "Cik naudas un cik projektu bija Latgalē?")
+    assert (region.kind, region.entry.id, region.missing) == ("out_of_scope", "programme_overview", "by_region")
+    declined = service.decide_from([IntentScore("out_of_scope", 0.9)], [], "en", "How much money and how many projects?")
+    assert (declined.kind, declined.intent) == ("out_of_scope", "out_of_scope")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ("entry: programme_overview", "entry: programme_summary", "unknown entry id 'programme_summary'"),
+        ("  kind: two_figures", "  kind: three_figures", "several_figures: unknown kind 'three_figures'"),
+        ("  kind: two_figures", "  kind: breakdown", "entry 'programme_overview' cannot tell 'breakdown'"),
+    ],
+)
+def test_a_broken_several_figures_section_is_refused_with_the_file(tmp_path, old, new, error):
+    data = _copy(tmp_path)
+    path = data / "specifics.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=rf"specifics\.yaml: .*{error}"):
+        load_knowledge_base(data)

@@ -57,6 +57,11 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
         ("Esmu skolotāja Bauskā. Какие школы участвовали? Перечислите.", "Какие школы участвовали? Перечислите."),
         ("Esmu skolotāja un gribu pieteikties. Cik projektu bija kopā?", "Cik projektu bija kopā?"),  # a wish, no ask
+        # someone else's wish to know, without a question mark
+        ("Hello! I am a trainee at an EU office in Riga. My supervisor wants to know which years it covered. Thanks!",
+         "My supervisor wants to know which years it covered."),
+        ("Sveiki! Strādāju bibliotēkā Apē. Direktore grib zināt, cik projektu bija. Paldies!",
+         "Direktore grib zināt, cik projektu bija."),
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
@@ -79,9 +84,11 @@ def test_asking_part_splits_at_a_spaced_dash_only_when_asked():
     ("text", "asking"),
     [
         ("Journalist in Liepāja here — how many projects were there?", "how many projects were there?"),
-        # a dash before a list: the question is before it, not the list after it
+        # a list after a dash is the detail asked: kept with the question before it
         ("Could I get how many took part in each area — culture, education, engagement?",
-         "Could I get how many took part in each area"),
+         "Could I get how many took part in each area culture, education, engagement?"),
+        ("How exactly was the evaluation done — sample size, interviews?",
+         "How exactly was the evaluation done sample size, interviews?"),
         ("Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?", "ko programma ieteica?"),
     ],
 )
