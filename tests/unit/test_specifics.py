@@ -134,6 +134,7 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Vai mūsu biedrība var pieteikties?", "apply"),
         ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
         ("Could our tiny chess club become a partner?", "apply"),
+        ("Would my plan of choir evenings for neighbours get funding?", "apply"),
         ("Может ли наш хор стать партнёром программы?", "apply"),
         ("When is the next call for proposals?", "apply"),
         ("Когда следующий конкурс?", "apply"),
