@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .loader import KnowledgeBase
+from .text import LATIN_LETTER_COPIES, latin_letter_copy
 from .tokens import stop_words
 from .tokens import tokens as word_tokens
 
@@ -54,12 +55,17 @@ class LexicalMatcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         documents: list[tuple[str, Counter[str]]] = []
         for intent in kb.intents:
-            for _, text in kb.examples(intent):
-                documents.append((intent, features(text)))
+            russian = [text for language, text in kb.examples(intent) if language == "ru"][:LATIN_LETTER_COPIES]
             entry = kb.entry(intent)
             if entry is not None:  # titles are good, short descriptions of an entry too
+                russian.insert(0, entry.title.ru)
                 for language in ("lv", "en", "ru"):
                     documents.append((intent, features(entry.title.get(language))))
+            for _, text in kb.examples(intent):
+                documents.append((intent, features(text)))
+            # Russian typed in Latin letters ("kakie byli napravlenija"), as the NLU training data has it
+            for number, text in enumerate(russian):
+                documents.append((intent, features(latin_letter_copy(text, number))))
         document_frequency: Counter[str] = Counter()
         for _, counts in documents:
             document_frequency.update(counts.keys())

@@ -168,3 +168,13 @@ def transliterate_russian(text: str, style: str = "j") -> str:
     """Cyrillic letters spelled in Latin ones, lower case ("Сколько людей?" → "skolko ljudej?")."""
     table = _TRANSLIT_STYLES[style]
     return "".join(table.get(char, char) for char in text.lower())
+
+
+# Russian texts the classifiers also learn in Latin letters (the first few examples of an intent): enough for the
+# character n-grams to meet "skolko ljudej", few enough not to slow training down.
+LATIN_LETTER_COPIES = 4
+
+
+def latin_letter_copy(text: str, number: int) -> str:
+    """The `number`-th Latin-letter copy of a Russian text: the two common spellings by turns."""
+    return transliterate_russian(text, "jy"[number % 2])

@@ -22,6 +22,9 @@ def matcher(kb):
         ("cik dalibnieku piedalijas", "fact_participants"),
         ("how many partners did the programme work with", "fact_partners"),
         ("Mēs esam lieli tik, cik mūsu griba", "closing_quote"),
+        # Russian typed in Latin letters meets the entries' titles and first examples copied so
+        ("kakie napravlenija dejatelnosti", "areas_overview"),
+        ("kakoj byl bjudzhet programmy", "fact_budget"),
     ],
 )
 def test_ranks_the_right_entry_first(matcher, text, intent):

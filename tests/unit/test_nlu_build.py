@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from knowledge.loader import DEFAULT_HELDOUT_FILE, load_heldout
-from knowledge.text import fold, transliterate_russian
-from nlu.build import NLU_DIR, TRANSLIT_COPIES, build, training_texts
+from knowledge.text import LATIN_LETTER_COPIES, fold, transliterate_russian
+from nlu.build import NLU_DIR, build, training_texts
 
 
 def _examples(path: Path) -> dict[str, list[str]]:
@@ -54,7 +54,7 @@ def test_heldout_questions_never_reach_the_training_data(kb, tmp_path):
 def test_a_few_russian_examples_are_also_trained_in_latin_letters(kb):
     texts = training_texts(kb, "fact_budget", ascii_copies=True)
     russian = [text for language, text in kb.examples("fact_budget") if language == "ru"]
-    copies = [transliterate_russian(text, "jy"[n % 2]) for n, text in enumerate(russian[:TRANSLIT_COPIES])]
+    copies = [transliterate_russian(text, "jy"[n % 2]) for n, text in enumerate(russian[:LATIN_LETTER_COPIES])]
     assert copies and all(copy.isascii() and copy in texts for copy in copies)
-    assert transliterate_russian(russian[TRANSLIT_COPIES], "j") not in texts  # a few, not all: training time
+    assert transliterate_russian(russian[LATIN_LETTER_COPIES], "j") not in texts  # a few, not all: training time
     assert not any(text.isascii() and text in copies for text in training_texts(kb, "fact_budget", ascii_copies=False))

@@ -38,6 +38,7 @@ ALL = (*FIGURES, "money", "count")
         ("Cik naudas saņēma katrs partneris?", "per_item"),
         ("Какие именно организации были партнёрами? Нужны названия.", "names"),
         ("nosauciet partneru organizacijas", "names"),
+        ("Kura teātra trupa iestudēja to izrādi?", "names"),
     ],
 )
 def test_questions_asking_for_a_detail_are_recognised(kb, text, kind):
@@ -135,6 +136,7 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
         ("Could our tiny chess club become a partner?", "apply"),
         ("Would my plan of choir evenings for neighbours get funding?", "apply"),
+        ("Kas tajā izrādē spēlēja?", "who"),
         ("Может ли наш хор стать партнёром программы?", "apply"),
         ("When is the next call for proposals?", "apply"),
         ("Когда следующий конкурс?", "apply"),
@@ -359,6 +361,14 @@ def test_did_you_mean_is_not_offered_when_no_suggestion_could_give_the_detail(se
     assert (result.kind, result.entry.id, result.missing, result.suggestions) == (
         "out_of_scope", "fact_projects", "by_region", ())
     assert service.decide_from(unsure, [], "lv", "Cik projektu un dalībnieku bija?").kind == "clarify"
+
+
+@pytest.mark.parametrize("text", ["Kas ar to notika pēc 2022. gada?", "What did the organisers do after 2021?",
+                                  "Что было после 2021 года?", "Vai pēc programmas beigām kaut kas turpinājās?"])
+def test_what_came_after_the_programme_is_declined_by_every_entry(kb, text):
+    assert kb.specifics.missing_for(text, []) == "apply"
+    for entry in kb.entries.values():
+        assert kb.specifics.missing_for(text, entry.cannot_tell) is not None, entry.id
 
 
 @pytest.mark.parametrize(
