@@ -3,16 +3,19 @@
     python -m scripts.bench_load --rasa-url URL --token T --database-url postgresql+asyncpg://… [--applicants 50]
         [--questions 4] [--rounds 5] [--telegram-limits]
 
-Runs, one after the other against the same Rasa server and stand-in (scripts/botapi_standin.py):
+Runs against the same Rasa server, each bot with a Bot API stand-in of its own (scripts/botapi_standin.py):
 1. the Rasa server alone (the applicants call /model/parse directly);
 2. the thin anchor bot (scripts/thin_bot.py: PTB, concurrent updates, straight to Rasa, no database);
 3. the bot by long polling (one process — one poller per token — on PostgreSQL);
 4. the bot in webhook mode, 2 replicas on the same PostgreSQL (the bench spreads updates round-robin, as the
    reverse proxy would);
-5. the bot with the NLU server unreachable (polling, PostgreSQL);
-each run measured in `--rounds` rounds of N × Q new applicants after a warm-up;
-then prints the median round's p50/p95 latency (question delivered → first reply), throughput, the ratios to the thin bot, and the
-resident memory of every bot process and of Rasa. Finally runs scripts/bench_invitations.py if it exists.
+5. the bot with the NLU server unreachable (polling, PostgreSQL).
+Runs 1–4 are started together and measured *interleaved*: round 1 of each, then round 2 of each, … (`--rounds`
+rounds of N × Q new applicants, after a warm-up). The throughput of one configuration swings by a third from round to
+round on this machine (a pause, another process); interleaved, neighbouring rounds of the bot and of the thin bot
+see the same machine, and the ratios printed are the medians of the ratios *round by round*. Run 5 follows alone.
+Prints the median round's p50/p95 latency (question delivered → first reply), throughput, the ratios to the thin
+bot, and the resident memory of every bot process and of Rasa. Finally runs scripts/bench_invitations.py if it exists.
 Latency starts when the update is offered (getUpdates) or POSTed (webhook) and ends at the first sendMessage.
 """
 
@@ -22,12 +25,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +62,8 @@ class Figures:
     rounds: list[Figures] = field(default_factory=list)  # the rounds this median is made of
     engines: dict[str, int] = field(default_factory=dict)  # questions by what classified them (bot runs)
     stolen: float = 0.0  # share of the machine's CPU time the hypervisor gave to others during the rounds
+    # Medians of (this ÷ the thin bot) round by round, when the rounds were interleaved: (throughput, p95).
+    paired: tuple[float, float] | None = None
 
     def spread(self) -> str:
         if len(self.rounds) < 2:
@@ -67,8 +74,12 @@ class Figures:
                 f"({len(self.rounds)} rounds)")
 
     def row(self, anchor: Figures | None) -> str:
-        ratio = (f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
-                 if anchor and anchor is not self else "— | —")
+        if self.paired is not None:
+            ratio = f"{self.paired[0]:.2f}× | {self.paired[1]:.2f}×"
+        elif anchor and anchor is not self:
+            ratio = f"{self.throughput / anchor.throughput:.2f}× | {self.p95 / anchor.p95:.2f}×"
+        else:
+            ratio = "— | —"
         rss = " + ".join(f"{value:.0f}" for value in self.rss_mb) or "—"
         return (f"| {self.name} | {self.p50 * 1000:.0f} | {self.p95 * 1000:.0f} | {self.throughput:.1f} | "
                 f"{ratio} | {self.done}/{self.done + self.failed} | {self.too_many} | {rss} |")
@@ -153,10 +164,13 @@ async def measure(name: str, ask, args, questions: list[str], first_chat: int) -
     rounds = [await drive(name, ask, args.applicants, args.questions, questions, first_chat + n * args.applicants)
               for n in range(args.rounds)]
     ticks_after, stolen_after = machine_ticks()
+    return median_figures(name, rounds, (stolen_after - stolen_before) / max(ticks_after - ticks_before, 1))
+
+
+def median_figures(name: str, rounds: list[Figures], stolen: float = 0.0) -> Figures:
     return Figures(name, statistics.median(r.p50 for r in rounds), statistics.median(r.p95 for r in rounds),
                    statistics.median(r.throughput for r in rounds), sum(r.done for r in rounds),
-                   sum(r.failed for r in rounds), [], rounds=rounds,
-                   stolen=(stolen_after - stolen_before) / max(ticks_after - ticks_before, 1))
+                   sum(r.failed for r in rounds), [], rounds=rounds, stolen=stolen)
 
 
 def via(standin: StandIn):
@@ -199,12 +213,23 @@ async def engines_of(url: str, first_chat: int, last_chat: int) -> dict[str, int
         await engine.dispose()
 
 
+LOGS = PROJECT / ".run" / "bench-load"
+
+
+def spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A bot process whose output goes to a file: the processes live through all the rounds, and a pipe nobody
+    reads would stop one once its buffer filled."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / f"{len(list(LOGS.iterdir()))}.log").open("w") as log:
+        return subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+
 async def until(condition, processes: list[subprocess.Popen], seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         for process in processes:
             if process.poll() is not None:
-                raise RuntimeError(f"process exited: {process.stdout.read() if process.stdout else ''}")
+                raise RuntimeError(f"process exited: {process.args} (its output: {LOGS}/)")
         if time.monotonic() > deadline:
             raise TimeoutError("process not ready")
         await asyncio.sleep(0.2)
@@ -229,8 +254,7 @@ WARM_UP = 20
 async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str]]], standin: StandIn, args,
                         questions: list[str], ready, first_chat: int, targets: list[str] | None = None,
                         database_url: str = "") -> Figures:
-    processes = [subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True) for command, env in commands]
+    processes = [spawn(command, env) for command, env in commands]
     try:
         await until(ready, processes)
         standin.webhook_targets = targets or []
@@ -257,73 +281,143 @@ async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str
         standin.webhook = None
 
 
-async def main(args: argparse.Namespace) -> None:
-    questions = [item.text for item in load_heldout(PROJECT / "knowledge" / "eval" / "independent.yaml")]
-    standin = StandIn(limits=args.telegram_limits)
+@dataclass
+class Setup:
+    """One configuration measured in the interleaved runs: how an applicant asks it, and its processes."""
+
+    name: str
+    ask: Callable[[int, str], Awaitable[float]]
+    first_chat: int
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    standin: StandIn | None = None
+    database_url: str = ""
+    rounds: list[Figures] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bench": 0.0, "postgres": 0.0})
+
+
+async def start_standin(limits: bool, first_update_id: int) -> tuple[StandIn, str, Callable[[], Awaitable[None]]]:
+    """A Bot API stand-in on a port of its own: (it, the bot's base URL, how to stop it)."""
+    standin = StandIn(limits=limits, first_update_id=first_update_id)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(standin.app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
-    base_url = f"http://127.0.0.1:{port}/bot"
-    results: list[Figures] = []
+
+    async def close() -> None:
+        server.should_exit = True
+        await serving
+        await standin.aclose()
+    return standin, f"http://127.0.0.1:{port}/bot", close
+
+
+async def measure_interleaved(setups: list[Setup], args, questions: list[str]) -> list[Figures]:
+    """Round n of every setup, then round n + 1 of every setup, …; the CPU of each setup's processes, of this bench
+    and of PostgreSQL counted during its own rounds only."""
+    ticks_before, stolen_before = machine_ticks()
+    for number in range(args.rounds):
+        for setup in setups:
+            bots_before = [cpu_seconds(process.pid) for process in setup.processes]
+            bench_before, pg_before = time.process_time(), postgres_cpu()
+            setup.rounds.append(await drive(setup.name, setup.ask, args.applicants, args.questions, questions,
+                                            setup.first_chat + number * args.applicants))
+            setup.cpu["bench"] += time.process_time() - bench_before
+            setup.cpu["postgres"] += sum(value - pg_before.get(pid, 0.0) for pid, value in postgres_cpu().items())
+            setup.cpu["bot"] += sum(cpu_seconds(process.pid) - was
+                                    for process, was in zip(setup.processes, bots_before, strict=True))
+    ticks_after, stolen_after = machine_ticks()
+    stolen = (stolen_after - stolen_before) / max(ticks_after - ticks_before, 1)
+    results = []
+    anchor = next((setup for setup in setups if setup.name.startswith("thin")), None)
+    for setup in setups:
+        figures = median_figures(setup.name, setup.rounds, stolen)
+        if setup.processes:
+            figures.cpu_ms = {key: value * 1000 / max(figures.done, 1) for key, value in setup.cpu.items()}
+            figures.rss_mb = [rss_mb(process.pid) for process in setup.processes]
+        if anchor is not None and anchor is not setup and setup.processes:
+            figures.paired = (
+                statistics.median(mine.throughput / theirs.throughput
+                                  for mine, theirs in zip(setup.rounds, anchor.rounds, strict=True)),
+                statistics.median(mine.p95 / theirs.p95 for mine, theirs in zip(setup.rounds, anchor.rounds, strict=True)),
+            )
+        if setup.standin is not None:
+            figures.too_many = setup.standin.too_many
+        if setup.database_url:
+            figures.engines = await engines_of(setup.database_url, setup.first_chat,
+                                               setup.first_chat + args.rounds * args.applicants - 1)
+        results.append(figures)
+    return results
+
+
+async def main(args: argparse.Namespace) -> None:
+    shutil.rmtree(LOGS, ignore_errors=True)
+    questions = [item.text for item in load_heldout(PROJECT / "knowledge" / "eval" / "independent.yaml")]
+    runs = set(args.runs.split(","))
     rasa_params = {"token": args.token} if args.token else {}
+    setups: list[Setup] = []
+    closers: list[Callable[[], Awaitable[None]]] = []
+    results: list[Figures] = []
+    client = httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100))
+    bot = [sys.executable, "-m", "bot"]
+    if args.profile:  # cProfile of the polling bot while it serves (scripts/profile_bot.py)
+        bot = [sys.executable, "-m", "scripts.profile_bot", args.profile]
     try:
-        runs = set(args.runs.split(","))
-        async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=100)) as client:
+        if "rasa" in runs:
             async def parse(_: int, text: str) -> float:
                 started = time.perf_counter()
                 (await client.post(f"{args.rasa_url}/model/parse", json={"text": text}, params=rasa_params)
                  ).raise_for_status()
                 return time.perf_counter() - started
-            if "rasa" in runs:
-                await drive("warm-up", parse, WARM_UP, 1, questions, 0)
-                rasa = await measure("Rasa server alone (/model/parse)", parse, args, questions, 0)
-                rasa_pid = PROJECT / ".run" / "rasa.pid"
-                rasa.rss_mb = [rss_mb(int(rasa_pid.read_text()))] if rasa_pid.exists() else []
-                results.append(rasa)
-
-        thin = [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
-                "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""]
+            setups.append(Setup("Rasa server alone (/model/parse)", parse, 0))
+        if runs & {"polling", "webhook"}:
+            await reset_database(args.database_url)
         if "thin" in runs:
-            results.append(await run_processes(
-                "thin anchor bot (PTB → Rasa, no DB)", [(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})], standin,
-                args, questions, lambda: standin.calls["getUpdates"] > 0, 100_000))
-        standin.calls.clear()
-
-        bot = [sys.executable, "-m", "bot"]
-        if args.profile:  # cProfile of the polling bot while it serves (scripts/profile_bot.py; the last run wins)
-            bot = [sys.executable, "-m", "scripts.profile_bot", args.profile]
+            standin, base_url, close = await start_standin(args.telegram_limits, 100_000_000)
+            closers.append(close)
+            thin = [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
+                    "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""]
+            setups.append(Setup("thin anchor bot (PTB → Rasa, no DB)", via(standin), 100_000, standin=standin,
+                                processes=[spawn(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})]))
+            await until(lambda standin=standin: standin.calls["getUpdates"] > 0, setups[-1].processes)
         if "polling" in runs:
-            await reset_database(args.database_url)
-            results.append(await run_processes(
-                "bot, polling, 1 process, PostgreSQL", [(bot, bot_env(args, base_url, args.database_url, args.rasa_url))],
-                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 200_000,
-                database_url=args.database_url))
-        standin.calls.clear()
-
-        ports = [free_port(), free_port()]
-        commands = [(bot, bot_env(args, base_url, args.database_url, args.rasa_url, REPLICA_ID=f"r{n}",
-                                  WEBHOOK_URL=f"http://127.0.0.1:{p}/telegram", WEBHOOK_SECRET=SECRET,
-                                  WEBHOOK_LISTEN_HOST="127.0.0.1", WEBHOOK_LISTEN_PORT=str(p)))
-                    for n, p in enumerate(ports)]
-
-        def webhooks_up() -> bool:
-            if standin.calls["setWebhook"] < 2:
-                return False
-            try:
-                return all(httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200 for p in ports)
-            except httpx.HTTPError:
-                return False
+            standin, base_url, close = await start_standin(args.telegram_limits, 200_000_000)
+            closers.append(close)
+            setups.append(Setup("bot, polling, 1 process, PostgreSQL", via(standin), 200_000, standin=standin,
+                                database_url=args.database_url,
+                                processes=[spawn(bot, bot_env(args, base_url, args.database_url, args.rasa_url))]))
+            await until(lambda standin=standin: standin.calls["getUpdates"] > 0, setups[-1].processes)
         if "webhook" in runs:
-            await reset_database(args.database_url)
-            results.append(await run_processes(
-                "bot, webhook, 2 replicas, PostgreSQL", commands, standin, args, questions, webhooks_up, 300_000,
-                targets=[f"http://127.0.0.1:{p}/telegram" for p in ports], database_url=args.database_url))
-        standin.calls.clear()
+            standin, base_url, close = await start_standin(args.telegram_limits, 300_000_000)
+            closers.append(close)
+            ports = [free_port(), free_port()]
+            replicas = [spawn(bot, bot_env(args, base_url, args.database_url, args.rasa_url, REPLICA_ID=f"w{n}",
+                                           WEBHOOK_URL=f"http://127.0.0.1:{p}/telegram", WEBHOOK_SECRET=SECRET,
+                                           WEBHOOK_LISTEN_HOST="127.0.0.1", WEBHOOK_LISTEN_PORT=str(p)))
+                        for n, p in enumerate(ports)]
+            setups.append(Setup("bot, webhook, 2 replicas, PostgreSQL", via(standin), 300_000, standin=standin,
+                                database_url=args.database_url, processes=replicas))
+
+            def webhooks_up(standin: StandIn = standin) -> bool:
+                if standin.calls["setWebhook"] < 2:
+                    return False
+                try:
+                    return all(httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200 for p in ports)
+                except httpx.HTTPError:
+                    return False
+            await until(webhooks_up, replicas)
+            standin.webhook_targets = [f"http://127.0.0.1:{p}/telegram" for p in ports]
+        for setup in setups:
+            await drive(setup.name + " warm-up", setup.ask, WARM_UP, 1, questions, setup.first_chat - 100)
+        results = await measure_interleaved(setups, args, questions)
+        rasa_pid = PROJECT / ".run" / "rasa.pid"
+        if results and results[0].name.startswith("Rasa") and rasa_pid.exists():
+            results[0].rss_mb = [rss_mb(int(rasa_pid.read_text()))]
+        stop([process for setup in setups for process in setup.processes])
 
         if "down" in runs:
+            standin, base_url, close = await start_standin(args.telegram_limits, 400_000_000)
+            closers.append(close)
             await reset_database(args.database_url)
             results.append(await run_processes(
                 "bot, polling, NLU down (lexical matcher)",
@@ -331,14 +425,16 @@ async def main(args: argparse.Namespace) -> None:
                 standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 400_000,
                 database_url=args.database_url))
     finally:
-        server.should_exit = True
-        await serving
-        await standin.aclose()
+        stop([process for setup in setups for process in setup.processes if process.poll() is None])
+        await client.aclose()
+        for close in closers:
+            await close()
 
     anchor = next((figures for figures in results if figures.name.startswith("thin")), None)
-    print(f"\n{args.applicants} applicants × {args.questions} questions, median of {args.rounds} rounds, Telegram limits "
+    print(f"\n{args.applicants} applicants × {args.questions} questions, median of {args.rounds} rounds (runs 1–4 "
+          f"interleaved round by round; ratios: medians of the round-by-round ratios), Telegram limits "
           f"{'enforced' if args.telegram_limits else 'off'}, bot rate limiter {'on' if args.rate_limiter else 'off'}; "
-          f"429 answered by the stand-in: {standin.too_many}\n")
+          f"429 answered by the stand-ins: {sum(figures.too_many for figures in results)}\n")
     print("| run | p50 ms | p95 ms | questions/s | throughput ÷ thin | p95 ÷ thin | answered | 429s | RSS MB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for figures in results:

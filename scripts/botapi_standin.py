@@ -29,11 +29,13 @@ SENDS = {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}
 
 
 class StandIn:
-    def __init__(self, limits: bool = False) -> None:
+    def __init__(self, limits: bool = False, first_update_id: int = 1) -> None:
+        """`first_update_id`: stand-ins of bots that share one database must not reuse update ids (the inbox would
+        take another bot's update for a redelivery)."""
         self.limits = limits
         self.updates: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids = itertools.count(1)
         self.webhook: dict[str, str] | None = None
         self.webhook_targets: list[str] = []  # the replicas (the bench plays the reverse proxy)
