@@ -47,9 +47,12 @@ class Inbox:
                 fresh.append(payload)
         return fresh
 
-    async def unfinished(self, limit: int = 1000) -> list[dict[str, Any]]:
+    async def unfinished(self, after_restart: bool, limit: int = 1000) -> list[dict[str, Any]]:
+        """Stored updates nobody is processing: others' whose lease ran out, and — `after_restart`, when this
+        replica has nothing in flight — its own (while it runs, its own are queued or being processed: taking them
+        again would answer them twice)."""
         async with self._uow() as uow:
-            claimed = await uow.inbox.claim_unfinished(self.replica, utcnow() - self._lease, limit)
+            claimed = await uow.inbox.claim_unfinished(self.replica, utcnow() - self._lease, limit, own=after_restart)
             await uow.commit()
         payloads: list[dict[str, Any]] = []
         for update_id, text in claimed:

@@ -208,7 +208,14 @@ async def engines_of(url: str, first_chat: int, last_chat: int) -> dict[str, int
             rows = await connection.execute(text(
                 "SELECT engine, count(*) FROM questions WHERE chat_id BETWEEN :first AND :last GROUP BY engine"),
                 {"first": first_chat, "last": last_chat})
-            return {str(name): int(count) for name, count in rows}
+            engines = {str(name): int(count) for name, count in rows}
+            # every applicant asks different questions: the same question of one chat twice is an update
+            # processed twice (a doubled answer)
+            doubled = await connection.scalar(text(
+                "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM questions WHERE chat_id BETWEEN "
+                ":first AND :last GROUP BY chat_id, text HAVING count(*) > 1) AS twice"),
+                {"first": first_chat, "last": last_chat})
+            return {**engines, "twice (doubled updates)": int(doubled or 0)}
     finally:
         await engine.dispose()
 

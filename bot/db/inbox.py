@@ -93,14 +93,17 @@ class InboxRepository:
         """Processed: forget the payload and whose it was, keep the id (a redelivery is then ignored)."""
         await self._session.execute(mark_processed(update_id, utcnow()))
 
-    async def claim_unfinished(self, replica: str, stale_before: datetime, limit: int) -> list[tuple[int, str]]:
-        """Stored but unprocessed updates this replica may take: its own (it restarted) and those whose claim
-        by another replica is older than `stale_before` (that replica died). Claimed one by one with a
-        conditional update, so two replicas never take the same update."""
+    async def claim_unfinished(self, replica: str, stale_before: datetime, limit: int,
+                               own: bool) -> list[tuple[int, str]]:
+        """Stored but unprocessed updates this replica may take: those whose claim is older than `stale_before`
+        (the replica that claimed them died) or that nobody claimed, and with `own` also its own claims — only
+        right when it has just (re)started: while it runs, its own unprocessed updates are the ones it is working
+        on. Claimed one by one with a conditional update, so two replicas never take the same update."""
+        claim_free = or_(InboxUpdate.claimed_at.is_(None), InboxUpdate.claimed_at < stale_before)
         takeable = and_(
             InboxUpdate.processed_at.is_(None),
             InboxUpdate.payload.is_not(None),
-            or_(InboxUpdate.claimed_by == replica, InboxUpdate.claimed_at.is_(None), InboxUpdate.claimed_at < stale_before),
+            or_(InboxUpdate.claimed_by == replica, claim_free) if own else claim_free,
         )
         rows = (await self._session.execute(
             select(InboxUpdate.update_id, InboxUpdate.payload).where(takeable).order_by(InboxUpdate.update_id).limit(limit)

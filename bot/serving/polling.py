@@ -31,9 +31,9 @@ async def enqueue(application: Any, payloads: list[dict[str, Any]]) -> None:
             await application.update_queue.put(update)
 
 
-async def recover(application: Any, inbox: Inbox) -> int:
+async def recover(application: Any, inbox: Inbox, after_restart: bool) -> int:
     """Stored but unprocessed updates (this replica's after a restart, others' after their lease) first."""
-    payloads = await inbox.unfinished()
+    payloads = await inbox.unfinished(after_restart)
     await enqueue(application, payloads)
     return len(payloads)
 
@@ -42,7 +42,7 @@ async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Met
                timeout: int = 10, allowed_updates: list[str] | None = None) -> None:
     """Until `stop` is set: getUpdates → store → enqueue → next offset. `allowed_updates`: the update types the
     handlers use (bot.app.ALLOWED_UPDATES); None asks for every type."""
-    await recover(application, inbox)
+    await recover(application, inbox, after_restart=True)
     offset: int | None = None
     backoff = 1.0
     loop = asyncio.get_running_loop()
@@ -85,7 +85,7 @@ async def poll(application: Any, inbox: Inbox, stop: asyncio.Event, metrics: Met
         if loop.time() >= next_recovery:
             next_recovery = loop.time() + RECOVERY_EVERY
             with contextlib.suppress(Exception):
-                await recover(application, inbox)
+                await recover(application, inbox, after_restart=False)
                 await inbox.prune()
 
 

@@ -86,7 +86,7 @@ async def serve_webhook(settings: Settings) -> None:
                                               allowed_updates=ALLOWED_UPDATES,
                                               max_connections=settings.webhook_max_connections)
             await application.start()
-            await recover(application, services.inbox)
+            await recover(application, services.inbox, after_restart=True)
             await start_background(application)  # the survey invitation worker
             recovery = asyncio.create_task(_recover_periodically(application, services))
             stop = _stop_event()
@@ -114,7 +114,7 @@ async def _recover_periodically(application: Any, services: Any) -> None:
     while True:
         await asyncio.sleep(60)
         try:
-            await recover(application, services.inbox)
+            await recover(application, services.inbox, after_restart=False)
             await services.inbox.prune()
         except Exception:
             log.exception("could not look for unprocessed updates")
