@@ -103,6 +103,19 @@ def _interrogative(part: str) -> bool:
     return bool(_INTERROGATIVE.search(fold(part)))
 
 
+# A part before a dash this long is an introduction ("Bauskas kultūras centrā gatavojam stendu …, un man vajag
+# pārbaudīt vienu skaitli — cik liels bija budžets?"), not a topic the question is about ("medijpratība — rezultāti?").
+MIN_INTRODUCTION_WORDS = 6
+
+
+def _without_introduction_at_dashes(sentence: str) -> str:
+    """The sentence from its part that asks (`_dash_parts`) when what comes before it is an introduction."""
+    parts = [part.strip() for part in _DASH.split(sentence) if part.strip()]
+    asking = _dash_parts(sentence)
+    lead = parts[:parts.index(asking[0])]
+    return " ".join(parts[len(lead):]) if len(words(" ".join(lead))) >= MIN_INTRODUCTION_WORDS else sentence
+
+
 def _dash_parts(sentence: str) -> list[str]:
     """The parts of an asking sentence around spaced dashes that ask: from the first with "?" that starts with a
     question word, else the first that starts with a question word, else the first with "?" ("Journalist in Liepāja
@@ -137,7 +150,7 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
     without an introduction before a colon — in the message's own spelling; the whole text when that leaves nothing.
     `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask (for finding the detail
     asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic — question?" together (for
-    classifying the topic with the question)."""
+    classifying the topic with the question) and drops only a long introduction before a dash."""
     sentences = _sentences(text)
     asking = [sentence for sentence in sentences if "?" in sentence or _REQUEST.search(fold(sentence))] or [
         sentence for sentence in sentences if _interrogative(sentence)
@@ -148,6 +161,8 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
     asking = [_after_introduction(sentence) for sentence in asking]
     if at_dashes:
         asking = [part for sentence in asking for part in _dash_parts(sentence)]
+    else:
+        asking = [_without_introduction_at_dashes(sentence) for sentence in asking]
     return " ".join(asking) if asking else text
 
 

@@ -136,6 +136,9 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
         ("Could our tiny chess club become a partner?", "apply"),
         ("Would my plan of choir evenings for neighbours get funding?", "apply"),
+        ("Vai to izrādi šobrīd vēl rāda Rīgā?", "apply"),
+        ("Cik daudz nopelnīja darbinieki?", "pay"),
+        ("Cik tieši bija to pieredzes apmaiņas vizīšu?", "visits"),
         ("Kas tajā izrādē spēlēja?", "who"),
         ("Может ли наш хор стать партнёром программы?", "apply"),
         ("When is the next call for proposals?", "apply"),
@@ -320,6 +323,7 @@ def test_only_the_sentences_that_ask_count(kb, text, kind):
         "Esmu aktieris. Mani interesē, kā programmā izmantoja teātri.",  # the asker's role, not who performed
         "Where did the programme work: only in Latvia?",
         "kur ir tie sinerģiju piemēri?",  # "where are those examples" asks for the examples, not a place
+        "Kuros gados tieši darbojās programma?",  # the years are given: not "which exactly" of something unnamed
         "Where are the examples of synergies?",
     ],
 )

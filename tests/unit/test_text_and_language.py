@@ -80,6 +80,14 @@ def test_asking_part_splits_at_a_spaced_dash_only_when_asked():
     assert asking_part(text, at_dashes=False) == text
 
 
+def test_for_classifying_a_long_introduction_before_a_dash_is_dropped_a_topic_is_kept():
+    text = ("Labdien! Bauskā gatavojam stendu par vietējiem projektiem, un man jāpārbauda viens skaitlis — cik liels "
+            "bija budžets? Paldies!")
+    assert asking_part(text, at_dashes=False) == "cik liels bija budžets?"
+    assert asking_part("Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?", at_dashes=False) == (
+        "Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?")
+
+
 @pytest.mark.parametrize(
     ("text", "asking"),
     [
