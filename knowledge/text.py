@@ -64,13 +64,14 @@ def script_of(text: str) -> str | None:
 # gadā", "21. gadsimta").
 _SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.)+[.!?;]*")
 _DASH = re.compile(r"\s[-–—]+\s")
-_INTERROGATIVE = re.compile(
-    r"^\W*(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
+_QUESTION_WORDS = (
+    r"(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
     r"pastastiet|pastasti|"
     r"how|what|which|who|whom|whose|where|when|why|is|are|was|were|did|do|does|can|could|would|should|will|tell|"
     r"сколько|как|какой|какая|какие|каких|каким|какую|каков|кто|кому|чем|где|куда|когда|почему|зачем|что|"
-    r"расскажите|можно|есть)\b"
+    r"расскажите|можно|есть)"
 )
+_INTERROGATIVE = re.compile(rf"^\W*{_QUESTION_WORDS}\b")
 # A sentence that is only a courtesy: a greeting, thanks or a sign-off of a few words.
 _COURTESY = re.compile(
     r"^\W*(labdien\w*|labrit|labvakar|sveik\w*|cau|hei|paldies|liels paldies|ar cienu|hello|hi|hey|good (morning|"
@@ -93,6 +94,19 @@ _REQUEST = re.compile(
     rf"^\W*(\w+\W+){{0,3}}{_WANT} (\w+ ){{0,3}}{_INFO}\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|"
     r"name them|list them|please (list|name))\b"
 )
+
+
+# A wish to know followed by the question itself, anywhere in a sentence ("Vadu kori Daugavpilī un gribētu zināt, cik
+# partneru bija programmai."): the question is what follows, the rest is the introduction.
+_EMBEDDED = re.compile(rf"\b{_WANT} (\w+ ){{0,3}}{_INFO}\W+(?={_QUESTION_WORDS}\b)")
+
+
+def _embedded_question(sentence: str) -> str | None:
+    """The question after a wish to know in the sentence, in its own spelling, or None."""
+    tokens = sentence.split()
+    folded = " ".join(fold(token) for token in tokens)
+    match = _EMBEDDED.search(folded)
+    return " ".join(tokens[folded[:match.end()].count(" "):]) if match else None
 
 
 def _sentences(text: str) -> list[str]:
@@ -146,13 +160,16 @@ def _after_introduction(sentence: str) -> str:
 
 def asking_part(text: str, at_dashes: bool = True) -> str:
     """The sentences of a message that ask something — those ending in "?" or asking for information in other words
-    (`_REQUEST`), else those starting with a question word, else all but the courtesies (greetings, thanks), each
-    without an introduction before a colon — in the message's own spelling; the whole text when that leaves nothing.
+    (`_REQUEST`; after a wish to know, only the question that follows it), else those starting with a question word,
+    else all but the courtesies (greetings, thanks), each without an introduction before a colon — in the message's
+    own spelling; the whole text when that leaves nothing.
     `at_dashes=True` also keeps, within those, only the parts around spaced dashes that ask (for finding the detail
     asked: "Journalist in Liepāja here — how many?"); `at_dashes=False` keeps "topic — question?" together (for
     classifying the topic with the question) and drops only a long introduction before a dash."""
     sentences = _sentences(text)
-    asking = [sentence for sentence in sentences if "?" in sentence or _REQUEST.search(fold(sentence))] or [
+    embedded = {sentence: question for sentence in sentences if (question := _embedded_question(sentence))}
+    asking = [embedded.get(sentence, sentence) for sentence in sentences
+              if "?" in sentence or sentence in embedded or _REQUEST.search(fold(sentence))] or [
         sentence for sentence in sentences if _interrogative(sentence)
     ] or [
         sentence for sentence in sentences

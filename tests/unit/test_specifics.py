@@ -135,7 +135,7 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Vai mūsu biedrība var pieteikties?", "apply"),
         ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
         ("Could our tiny chess club become a partner?", "apply"),
-        ("Would my plan of choir evenings for neighbours get funding?", "apply"),
+        ("Would my idea of choir evenings for lonely neighbours in our block get funding?", "apply"),
         ("Vai to izrādi šobrīd vēl rāda Rīgā?", "apply"),
         ("Cik daudz nopelnīja darbinieki?", "pay"),
         ("Cik tieši bija to pieredzes apmaiņas vizīšu?", "visits"),

@@ -57,11 +57,15 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
         ("Esmu skolotāja Bauskā. Какие школы участвовали? Перечислите.", "Какие школы участвовали? Перечислите."),
         ("Esmu skolotāja un gribu pieteikties. Cik projektu bija kopā?", "Cik projektu bija kopā?"),  # a wish, no ask
-        # someone else's wish to know, without a question mark
+        # someone else's wish to know, without a question mark: the question after it
         ("Hello! I am a trainee at an EU office in Riga. My supervisor wants to know which years it covered. Thanks!",
-         "My supervisor wants to know which years it covered."),
+         "which years it covered."),
         ("Sveiki! Strādāju bibliotēkā Apē. Direktore grib zināt, cik projektu bija. Paldies!",
-         "Direktore grib zināt, cik projektu bija."),
+         "cik projektu bija."),
+        # after a wish to know, the question that follows it (the introduction before it is not the detail asked)
+        ("Sveiki! Vadu kori Daugavpilī un gribētu zināt, cik partneru bija programmai. Paldies!",
+         "cik partneru bija programmai."),
+        ("Руковожу хором в Юрмале и хотела бы узнать, сколько было партнёров.", "сколько было партнёров."),
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
