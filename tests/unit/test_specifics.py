@@ -34,6 +34,7 @@ ALL = (*FIGURES, "money", "count")
         ("How were the funds distributed?", "breakdown"),
         ("Сколько денег пошло только на образование?", "by_area"),
         ("cik naudas aizgaja izglitibas aktivitatem", "area_money"),
+        ("Какая сумма пошла на культурное направление?", "area_money"),
         ("How much did each project receive on average?", "per_item"),
         ("Cik naudas saņēma katrs partneris?", "per_item"),
         ("Какие именно организации были партнёрами? Нужны названия.", "names"),
@@ -365,6 +366,12 @@ def test_did_you_mean_is_not_offered_when_no_suggestion_could_give_the_detail(se
     assert (result.kind, result.entry.id, result.missing, result.suggestions) == (
         "out_of_scope", "fact_projects", "by_region", ())
     assert service.decide_from(unsure, [], "lv", "Cik projektu un dalībnieku bija?").kind == "clarify"
+
+
+@pytest.mark.parametrize("text", ["Cik projektu netika īstenoti līdz galam?", "How many projects were cancelled?",
+                                  "Сколько проектов не удалось завершить?"])
+def test_projects_that_failed_are_a_part_the_entry_with_the_total_cannot_tell(kb, text):
+    assert kb.specifics.missing_for(text, kb.entry("fact_projects").cannot_tell) == "subgroup"
 
 
 @pytest.mark.parametrize("text", ["Kas ar to notika pēc 2022. gada?", "What did the organisers do after 2021?",
