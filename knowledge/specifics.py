@@ -32,6 +32,14 @@ class _Kind:
     unless_total: tuple[re.Pattern[str], ...]
 
 
+@dataclass(frozen=True)
+class _SeveralFigures:
+    kind: str  # the kind that asks for two figures
+    entry: str  # the entry that gives them together
+    patterns: tuple[re.Pattern[str], ...]  # other ways to ask for several figures
+    topics: tuple[tuple[re.Pattern[str], ...], ...]
+
+
 class Specifics:
     def __init__(self, spec: SpecificsFile) -> None:
         self._total = tuple(re.compile(pattern) for pattern in spec.total)
@@ -44,7 +52,7 @@ class Specifics:
         }
         self._nowhere = tuple(spec.nowhere)
         several = spec.several_figures
-        self._several_figures = None if several is None else (
+        self._several_figures = None if several is None else _SeveralFigures(
             several.kind,
             several.entry,
             tuple(re.compile(pattern) for pattern in several.patterns),
@@ -54,23 +62,23 @@ class Specifics:
     @property
     def several_figures_kind(self) -> str | None:
         """The kind that asks for two figures ("how many … and how many …")."""
-        return None if self._several_figures is None else self._several_figures[0]
+        return None if self._several_figures is None else self._several_figures.kind
 
     @property
     def several_figures_entry(self) -> str | None:
         """The entry that gives several figures together (checked against the entries by the loader)."""
-        return None if self._several_figures is None else self._several_figures[1]
+        return None if self._several_figures is None else self._several_figures.entry
 
     def asks_several_figures(self, text: str) -> bool:
         """Whether the question asks for figures of two or more topics one entry gives together ("cik ilgi, cik
         naudas, cik cilvēku?"), not two figures of one topic ("how many municipalities and how many NGOs")."""
-        if self._several_figures is None:
+        several = self._several_figures
+        if several is None:
             return False
-        kind, _, patterns, topics = self._several_figures
         folded = asking_part(_YEAR_RANGE.sub(" ", fold(text)))
-        if self.asked(text, (kind,)) is None and not any(pattern.search(folded) for pattern in patterns):
+        if self.asked(text, (several.kind,)) is None and not any(pattern.search(folded) for pattern in several.patterns):
             return False
-        return sum(any(pattern.search(folded) for pattern in topic) for topic in topics) >= 2
+        return sum(any(pattern.search(folded) for pattern in topic) for topic in several.topics) >= 2
 
     @property
     def kinds(self) -> frozenset[str]:
