@@ -50,8 +50,8 @@ BLIND4_EVAL_FILE = PACKAGE_DIR / "eval" / "blind4.yaml"
 # (blind4 is a development set since), frozen after them with the leak check against the final training data, and
 # evaluated once.
 BLIND5_EVAL_FILE = PACKAGE_DIR / "eval" / "blind5.yaml"
-# `blind6` … `blind17` (394, 392, 374, 368, 339, 353, 364, 377, 399, 338, 345 and 344 items; two more authors each)
-# came from twelve rounds on 2026-12-02, each like blind5's: written while that round's changes were made on the failures of
+# `blind6` … `blind18` (394, 392, 374, 368, 339, 353, 364, 377, 399, 338, 345, 344 and 351 items; two more authors
+# each) came from thirteen rounds on 2026-12-02, each like blind5's: written while that round's changes were made on the failures of
 # the set before (which became a development set), frozen after them with the leak check against the final training
 # data, and evaluated once.
 BLIND6_EVAL_FILE = PACKAGE_DIR / "eval" / "blind6.yaml"
@@ -66,11 +66,12 @@ BLIND14_EVAL_FILE = PACKAGE_DIR / "eval" / "blind14.yaml"
 BLIND15_EVAL_FILE = PACKAGE_DIR / "eval" / "blind15.yaml"
 BLIND16_EVAL_FILE = PACKAGE_DIR / "eval" / "blind16.yaml"
 BLIND17_EVAL_FILE = PACKAGE_DIR / "eval" / "blind17.yaml"
+BLIND18_EVAL_FILE = PACKAGE_DIR / "eval" / "blind18.yaml"
 EVAL_FILES: tuple[Path, ...] = (
-    BLIND17_EVAL_FILE, BLIND16_EVAL_FILE, BLIND15_EVAL_FILE, BLIND14_EVAL_FILE, BLIND13_EVAL_FILE, BLIND12_EVAL_FILE,
-    BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE, BLIND6_EVAL_FILE,
-    BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE, FRESH_EVAL_FILE,
-    INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
+    BLIND18_EVAL_FILE, BLIND17_EVAL_FILE, BLIND16_EVAL_FILE, BLIND15_EVAL_FILE, BLIND14_EVAL_FILE, BLIND13_EVAL_FILE,
+    BLIND12_EVAL_FILE, BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE,
+    BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
+    FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
 )
 
 

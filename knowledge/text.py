@@ -96,6 +96,14 @@ _REQUEST = re.compile(
 )
 
 
+# A question that only asks to confirm what the sentence before it says ("Lasīju, ka partneru bija ap simtu. Vai tā
+# tiešām ir?"): that sentence is what is asked about.
+_CONFIRMATION = re.compile(
+    r"^\W*(vai (ta|tas|tiesa)( tiesam| tiesi| gan)? ?(ir|bija|taisniba)?|vai tiesa|vai taisniba|is (that|it|this) "
+    r"(right|true|correct|so)|am i right|right|correct|так ли это|это правда|правда ли это|верно|я прав\w*)\W*$"
+)
+
+
 # A wish to know followed by the question itself, anywhere in a sentence ("Vadu kori Daugavpilī un gribētu zināt, cik
 # partneru bija programmai."): the question is what follows, the rest is the introduction.
 _EMBEDDED = re.compile(rf"\b{_WANT} (\w+ ){{0,3}}{_INFO}\W+(?={_QUESTION_WORDS}\b)")
@@ -107,6 +115,14 @@ def _embedded_question(sentence: str) -> str | None:
     folded = " ".join(fold(token) for token in tokens)
     match = _EMBEDDED.search(folded)
     return " ".join(tokens[folded[:match.end()].count(" "):]) if match else None
+
+
+def _with_what_it_confirms(sentence: str, sentences: list[str]) -> str:
+    """A confirmation question with the sentence before it, which says what is to be confirmed."""
+    if not _CONFIRMATION.search(fold(sentence)) or sentence not in sentences:
+        return sentence
+    number = sentences.index(sentence)
+    return f"{sentences[number - 1]} {sentence}" if number > 0 else sentence
 
 
 def _sentences(text: str) -> list[str]:
@@ -175,6 +191,7 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
         sentence for sentence in sentences
         if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)
     ]
+    asking = [_with_what_it_confirms(sentence, sentences) for sentence in asking]
     asking = [_after_introduction(sentence) for sentence in asking]
     if at_dashes:
         asking = [part for sentence in asking for part in _dash_parts(sentence)]

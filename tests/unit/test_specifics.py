@@ -137,6 +137,8 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("vai mana biedrība ar trim biedriem var kļūt par partneri?", "apply"),
         ("Could our tiny chess club become a partner?", "apply"),
         ("Would my idea of choir evenings for lonely neighbours in our block get funding?", "apply"),
+        ("I have a plan for a garden. Would it get money from you?", "apply"),
+        ("Mana ideja ir darbnīca jauniešiem — vai tā atbilst programmai?", "apply"),
         ("Vai to izrādi šobrīd vēl rāda Rīgā?", "apply"),
         ("Cik daudz nopelnīja darbinieki?", "pay"),
         ("Cik tieši bija to pieredzes apmaiņas vizīšu?", "visits"),
@@ -388,6 +390,7 @@ def test_what_came_after_the_programme_is_declined_by_every_entry(kb, text):
         "kas šī programma bija: cik ilgi, cik naudas, cik cilvēku?",
         "How much money and how many projects were there?",
         "Сколько было денег и сколько партнёров?",
+        "Расскажите коротко про программу: когда была, сколько денег, какой размах.",
     ],
 )
 def test_several_figures_the_overview_gives_together_are_answered_by_it(service, text):

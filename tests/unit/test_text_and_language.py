@@ -66,6 +66,10 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Sveiki! Vadu kori Daugavpilī un gribētu zināt, cik partneru bija programmai. Paldies!",
          "cik partneru bija programmai."),
         ("Руковожу хором в Юрмале и хотела бы узнать, сколько было партнёров.", "сколько было партнёров."),
+        # a question that only asks to confirm takes the sentence before it, which says what
+        ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
+         "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
+        ("I heard it only ran in 2019. Is that right?", "I heard it only ran in 2019. Is that right?"),
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
