@@ -51,9 +51,9 @@ BLIND4_EVAL_FILE = PACKAGE_DIR / "eval" / "blind4.yaml"
 # evaluated once.
 BLIND5_EVAL_FILE = PACKAGE_DIR / "eval" / "blind5.yaml"
 # `blind6` … `blind18` (394, 392, 374, 368, 339, 353, 364, 377, 399, 338, 345, 344 and 351 items; two more authors
-# each) came from thirteen rounds on 2026-12-02, each like blind5's: written while that round's changes were made on the failures of
-# the set before (which became a development set), frozen after them with the leak check against the final training
-# data, and evaluated once.
+# each) came from thirteen rounds on 2026-12-02, each like blind5's: written while that round's changes were made on
+# the failures of the set before (which became a development set), frozen after them with the leak check against the
+# final training data, and evaluated once.
 BLIND6_EVAL_FILE = PACKAGE_DIR / "eval" / "blind6.yaml"
 BLIND7_EVAL_FILE = PACKAGE_DIR / "eval" / "blind7.yaml"
 BLIND8_EVAL_FILE = PACKAGE_DIR / "eval" / "blind8.yaml"

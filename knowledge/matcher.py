@@ -63,7 +63,8 @@ class LexicalMatcher:
                     documents.append((intent, features(entry.title.get(language))))
             for _, text in kb.examples(intent):
                 documents.append((intent, features(text)))
-            # Russian typed in Latin letters ("kakie byli napravlenija"), as the NLU training data has it
+            # Russian typed in Latin letters ("kakie byli napravlenija"): the title and the first examples, in the
+            # spellings the NLU training data has (`latin_letter_copy`)
             for number, text in enumerate(russian):
                 documents.append((intent, features(latin_letter_copy(text, number))))
         document_frequency: Counter[str] = Counter()

@@ -26,6 +26,11 @@ _YEAR_RANGE = re.compile(
 )
 
 
+def _asking(text: str) -> str:
+    """What the patterns are matched against: the folded asking part, without year ranges."""
+    return asking_part(_YEAR_RANGE.sub(" ", fold(text)))
+
+
 @dataclass(frozen=True)
 class _Kind:
     patterns: tuple[re.Pattern[str], ...]
@@ -75,8 +80,9 @@ class Specifics:
         several = self._several_figures
         if several is None:
             return False
-        folded = asking_part(_YEAR_RANGE.sub(" ", fold(text)))
-        if self.asked(text, (several.kind,)) is None and not any(pattern.search(folded) for pattern in several.patterns):
+        folded = _asking(text)
+        if self._asked_in(folded, (several.kind,)) is None and not any(
+                pattern.search(folded) for pattern in several.patterns):
             return False
         return sum(any(pattern.search(folded) for pattern in topic) for topic in several.topics) >= 2
 
@@ -91,7 +97,10 @@ class Specifics:
 
     def asked(self, text: str, kinds: Iterable[str]) -> str | None:
         """The first of `kinds` the question asks for, or None."""
-        folded = asking_part(_YEAR_RANGE.sub(" ", fold(text)))
+        return self._asked_in(_asking(text), kinds)
+
+    def _asked_in(self, folded: str, kinds: Iterable[str]) -> str | None:
+        """`asked` on the question's asking part, already folded (`_asking`)."""
         asks_total: bool | None = None
         for name in kinds:
             kind = self._kinds[name]

@@ -139,24 +139,33 @@ MIN_INTRODUCTION_WORDS = 6
 
 
 def _without_introduction_at_dashes(sentence: str) -> str:
-    """The sentence from its part that asks (`_dash_parts`) when what comes before it is an introduction."""
-    parts = [part.strip() for part in _DASH.split(sentence) if part.strip()]
-    asking = _dash_parts(sentence)
-    lead = parts[:parts.index(asking[0])]
-    return " ".join(parts[len(lead):]) if len(words(" ".join(lead))) >= MIN_INTRODUCTION_WORDS else sentence
+    """The sentence from its part that asks (`_dash_span`) when what comes before it is an introduction."""
+    parts = _dashed(sentence)
+    start, _ = _dash_span(parts)
+    lead = " ".join(parts[:start])
+    return " ".join(parts[start:]) if len(words(lead)) >= MIN_INTRODUCTION_WORDS else sentence
 
 
-def _dash_parts(sentence: str) -> list[str]:
-    """The parts of an asking sentence around spaced dashes that ask: from the first with "?" that starts with a
-    question word, else the first that starts with a question word, else the first with "?" ("Journalist in Liepāja
-    here — how many?" → "how many?"), through the last with "?" — a list after a dash is the detail asked ("How was
-    it evaluated — sample size, interviews?", "how many in each area — culture, education, engagement?")."""
-    parts = [part.strip() for part in _DASH.split(sentence) if part.strip()]
+def _dashed(sentence: str) -> list[str]:
+    return [part.strip() for part in _DASH.split(sentence) if part.strip()]
+
+
+def _dash_span(parts: list[str]) -> tuple[int, int]:
+    """Where the parts of an asking sentence around spaced dashes ask (first and last index): from the first with
+    "?" that starts with a question word, else the first that starts with a question word, else the first with "?"
+    ("Journalist in Liepāja here — how many?" → "how many?"), through the last with "?" — a list after a dash is the
+    detail asked ("How was it evaluated — sample size, interviews?", "how many in each area — culture, education?")."""
     asks = [i for i, part in enumerate(parts) if "?" in part and _interrogative(part)] or [
         i for i, part in enumerate(parts) if _interrogative(part)] or [
         i for i, part in enumerate(parts) if "?" in part] or [0]
     start = asks[0]
-    end = max([i for i, part in enumerate(parts) if "?" in part and i >= start], default=start)
+    return start, max([i for i, part in enumerate(parts) if "?" in part and i >= start], default=start)
+
+
+def _dash_parts(sentence: str) -> list[str]:
+    """The parts of an asking sentence around spaced dashes that ask (`_dash_span`)."""
+    parts = _dashed(sentence)
+    start, end = _dash_span(parts)
     return parts[start:end + 1]
 
 

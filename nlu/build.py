@@ -46,8 +46,6 @@ def _intent_block(intent: str, texts: list[str]) -> dict:
     return {"intent": intent, "examples": _example_lines(texts)}
 
 
-
-
 def training_texts(kb: KnowledgeBase, intent: str, ascii_copies: bool, answers: bool = False) -> list[str]:
     """The intent's example questions (with `ascii_copies`: + diacritic-free copies of the Latvian ones and
     Latin-letter copies of the first LATIN_LETTER_COPIES Russian ones); with `answers`, also the entry's title and the
