@@ -155,18 +155,6 @@ async def drive(name: str, ask, applicants: int, per_user: int, questions: list[
                    len(latencies) / elapsed, len(latencies), failed, [])
 
 
-async def measure(name: str, ask, args, questions: list[str], first_chat: int) -> Figures:
-    """`args.rounds` rounds of `args.applicants` × `args.questions`, new applicants each round (a first question
-    costs more than a later one, so every round has the same mix); the median round's figures. One round of
-    200 questions lasts about 4 s: a pause of the machine in it moves its p95 by half — the median of several
-    rounds is what the configuration does, their spread is printed beside it."""
-    ticks_before, stolen_before = machine_ticks()
-    rounds = [await drive(name, ask, args.applicants, args.questions, questions, first_chat + n * args.applicants)
-              for n in range(args.rounds)]
-    ticks_after, stolen_after = machine_ticks()
-    return median_figures(name, rounds, (stolen_after - stolen_before) / max(ticks_after - ticks_before, 1))
-
-
 def median_figures(name: str, rounds: list[Figures], stolen: float = 0.0) -> Figures:
     return Figures(name, statistics.median(r.p50 for r in rounds), statistics.median(r.p95 for r in rounds),
                    statistics.median(r.throughput for r in rounds), sum(r.done for r in rounds),
@@ -258,36 +246,6 @@ def stop(processes: list[subprocess.Popen]) -> None:
 WARM_UP = 20
 
 
-async def run_processes(name: str, commands: list[tuple[list[str], dict[str, str]]], standin: StandIn, args,
-                        questions: list[str], ready, first_chat: int, targets: list[str] | None = None,
-                        database_url: str = "") -> Figures:
-    processes = [spawn(command, env) for command, env in commands]
-    try:
-        await until(ready, processes)
-        standin.webhook_targets = targets or []
-        await drive(name + " warm-up", via(standin), WARM_UP, 1, questions, first_chat - 100)
-        before = standin.too_many
-        bots_before = [cpu_seconds(process.pid) for process in processes]
-        bench_before, pg_before = time.process_time(), postgres_cpu()
-        figures = await measure(name, via(standin), args, questions, first_chat)
-        bench_cpu = time.process_time() - bench_before
-        pg_after = postgres_cpu()
-        bots_cpu = sum(cpu_seconds(process.pid) - was for process, was in zip(processes, bots_before, strict=True))
-        pg_cpu = sum(value - pg_before.get(pid, 0.0) for pid, value in pg_after.items())
-        figures.cpu_ms = {key: value * 1000 / max(figures.done, 1)
-                          for key, value in (("bot", bots_cpu), ("bench", bench_cpu), ("postgres", pg_cpu))}
-        figures.too_many = standin.too_many - before
-        figures.rss_mb = [rss_mb(process.pid) for process in processes]
-        if database_url:
-            figures.engines = await engines_of(database_url, first_chat,
-                                               first_chat + args.rounds * args.applicants - 1)
-        return figures
-    finally:
-        stop(processes)
-        standin.webhook_targets = []
-        standin.webhook = None
-
-
 @dataclass
 class Setup:
     """One configuration measured in the interleaved runs: how an applicant asks it, and its processes."""
@@ -300,6 +258,7 @@ class Setup:
     database_url: str = ""
     rounds: list[Figures] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bench": 0.0, "postgres": 0.0})
+    too_many_before: int = 0  # the stand-in's 429s before the measured rounds (the warm-up's)
 
 
 async def start_standin(limits: bool, first_update_id: int) -> tuple[StandIn, str, Callable[[], Awaitable[None]]]:
@@ -321,7 +280,12 @@ async def start_standin(limits: bool, first_update_id: int) -> tuple[StandIn, st
 
 async def measure_interleaved(setups: list[Setup], args, questions: list[str]) -> list[Figures]:
     """Round n of every setup, then round n + 1 of every setup, …; the CPU of each setup's processes, of this bench
-    and of PostgreSQL counted during its own rounds only."""
+    and of PostgreSQL counted during its own rounds only. Each round has `args.applicants` × `args.questions`, new
+    applicants each round (a first question costs more than a later one, so every round has the same mix). One
+    round of 200 questions lasts about 4 s: a pause of the machine in it moves its p95 by half — the median of several
+    rounds is what the configuration does, their spread is printed beside it."""
+    for setup in setups:
+        setup.too_many_before = setup.standin.too_many if setup.standin is not None else 0
     ticks_before, stolen_before = machine_ticks()
     for number in range(args.rounds):
         for setup in setups:
@@ -349,7 +313,7 @@ async def measure_interleaved(setups: list[Setup], args, questions: list[str]) -
                 statistics.median(mine.p95 / theirs.p95 for mine, theirs in zip(setup.rounds, anchor.rounds, strict=True)),
             )
         if setup.standin is not None:
-            figures.too_many = setup.standin.too_many
+            figures.too_many = setup.standin.too_many - setup.too_many_before
         if setup.database_url:
             figures.engines = await engines_of(setup.database_url, setup.first_chat,
                                                setup.first_chat + args.rounds * args.applicants - 1)
@@ -369,6 +333,23 @@ async def main(args: argparse.Namespace) -> None:
     bot = [sys.executable, "-m", "bot"]
     if args.profile:  # cProfile of the polling bot while it serves (scripts/profile_bot.py)
         bot = [sys.executable, "-m", "scripts.profile_bot", args.profile]
+    started: list[Setup] = []  # every setup with processes, to stop them whatever happens
+
+    async def polled(name: str, first_chat: int, command_for: Callable[[str], tuple[list[str], dict[str, str]]],
+                     database_url: str = "") -> Setup:
+        """A bot by long polling on a stand-in of its own (update ids from first_chat × 1000), once it polls."""
+        standin, base_url, close = await start_standin(args.telegram_limits, first_chat * 1000)
+        closers.append(close)
+        command, env = command_for(base_url)
+        setup = Setup(name, via(standin), first_chat, [spawn(command, env)], standin, database_url)
+        started.append(setup)
+        await until(lambda: standin.calls["getUpdates"] > 0, setup.processes)
+        return setup
+
+    async def warm_up(setups: list[Setup]) -> None:
+        for setup in setups:
+            await drive(setup.name + " warm-up", setup.ask, WARM_UP, 1, questions, setup.first_chat - 100)
+
     try:
         if "rasa" in runs:
             async def parse(_: int, text: str) -> float:
@@ -380,30 +361,24 @@ async def main(args: argparse.Namespace) -> None:
         if runs & {"polling", "webhook"}:
             await reset_database(args.database_url)
         if "thin" in runs:
-            standin, base_url, close = await start_standin(args.telegram_limits, 100_000_000)
-            closers.append(close)
-            thin = [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
-                    "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""]
-            setups.append(Setup("thin anchor bot (PTB → Rasa, no DB)", via(standin), 100_000, standin=standin,
-                                processes=[spawn(thin, {**os.environ, "PYTHONPATH": str(PROJECT)})]))
-            await until(lambda standin=standin: standin.calls["getUpdates"] > 0, setups[-1].processes)
+            setups.append(await polled("thin anchor bot (PTB → Rasa, no DB)", 100_000, lambda base_url: (
+                [sys.executable, "-m", "scripts.thin_bot", "--base-url", base_url, "--token", TOKEN,
+                 "--rasa-url", args.rasa_url, "--rasa-token", args.token or ""],
+                {**os.environ, "PYTHONPATH": str(PROJECT)})))
         if "polling" in runs:
-            standin, base_url, close = await start_standin(args.telegram_limits, 200_000_000)
-            closers.append(close)
-            setups.append(Setup("bot, polling, 1 process, PostgreSQL", via(standin), 200_000, standin=standin,
-                                database_url=args.database_url,
-                                processes=[spawn(bot, bot_env(args, base_url, args.database_url, args.rasa_url))]))
-            await until(lambda standin=standin: standin.calls["getUpdates"] > 0, setups[-1].processes)
+            setups.append(await polled("bot, polling, 1 process, PostgreSQL", 200_000, lambda base_url: (
+                bot, bot_env(args, base_url, args.database_url, args.rasa_url)), args.database_url))
         if "webhook" in runs:
-            standin, base_url, close = await start_standin(args.telegram_limits, 300_000_000)
+            standin, base_url, close = await start_standin(args.telegram_limits, 300_000 * 1000)
             closers.append(close)
             ports = [free_port(), free_port()]
             replicas = [spawn(bot, bot_env(args, base_url, args.database_url, args.rasa_url, REPLICA_ID=f"w{n}",
                                            WEBHOOK_URL=f"http://127.0.0.1:{p}/telegram", WEBHOOK_SECRET=SECRET,
                                            WEBHOOK_LISTEN_HOST="127.0.0.1", WEBHOOK_LISTEN_PORT=str(p)))
                         for n, p in enumerate(ports)]
-            setups.append(Setup("bot, webhook, 2 replicas, PostgreSQL", via(standin), 300_000, standin=standin,
-                                database_url=args.database_url, processes=replicas))
+            setups.append(Setup("bot, webhook, 2 replicas, PostgreSQL", via(standin), 300_000, replicas, standin,
+                                args.database_url))
+            started.append(setups[-1])
 
             def webhooks_up(standin: StandIn = standin) -> bool:
                 if standin.calls["setWebhook"] < 2:
@@ -414,25 +389,21 @@ async def main(args: argparse.Namespace) -> None:
                     return False
             await until(webhooks_up, replicas)
             standin.webhook_targets = [f"http://127.0.0.1:{p}/telegram" for p in ports]
-        for setup in setups:
-            await drive(setup.name + " warm-up", setup.ask, WARM_UP, 1, questions, setup.first_chat - 100)
+        await warm_up(setups)
         results = await measure_interleaved(setups, args, questions)
         rasa_pid = PROJECT / ".run" / "rasa.pid"
         if results and results[0].name.startswith("Rasa") and rasa_pid.exists():
             results[0].rss_mb = [rss_mb(int(rasa_pid.read_text()))]
         stop([process for setup in setups for process in setup.processes])
 
-        if "down" in runs:
-            standin, base_url, close = await start_standin(args.telegram_limits, 400_000_000)
-            closers.append(close)
+        if "down" in runs:  # alone: with Rasa unreachable the bot does not share the cores with it
             await reset_database(args.database_url)
-            results.append(await run_processes(
-                "bot, polling, NLU down (lexical matcher)",
-                [(bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9"))],
-                standin, args, questions, lambda: standin.calls["getUpdates"] > 0, 400_000,
-                database_url=args.database_url))
+            down = await polled("bot, polling, NLU down (lexical matcher)", 400_000, lambda base_url: (
+                bot, bot_env(args, base_url, args.database_url, "http://127.0.0.1:9")), args.database_url)
+            await warm_up([down])
+            results += await measure_interleaved([down], args, questions)
     finally:
-        stop([process for setup in setups for process in setup.processes if process.poll() is None])
+        stop([process for setup in started for process in setup.processes if process.poll() is None])
         await client.aclose()
         for close in closers:
             await close()
