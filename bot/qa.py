@@ -165,10 +165,10 @@ class QAService:
         language = self.language_of(text, fallback_language)
         return self.decide_question(text, language, await self.classify_question(text, language))
 
-    @staticmethod
-    def question_texts(text: str) -> tuple[str, ...]:
+    def question_texts(self, text: str) -> tuple[str, ...]:
         """What is classified for a message: the message, and its asking sentences alone when it has others
-        around them (a greeting, thanks, who the asker is)."""
+        around them (a greeting, thanks, who the asker is) — with typing slips corrected (knowledge/spelling.py)."""
+        text = self._matcher.spelling.correct(text)
         focus = asking_part(text, at_dashes=False)
         return (text,) if focus == text or len(words(focus)) < MIN_FOCUS_WORDS else (text, focus)
 

@@ -50,27 +50,14 @@ BLIND4_EVAL_FILE = PACKAGE_DIR / "eval" / "blind4.yaml"
 # (blind4 is a development set since), frozen after them with the leak check against the final training data, and
 # evaluated once.
 BLIND5_EVAL_FILE = PACKAGE_DIR / "eval" / "blind5.yaml"
-# `blind6` … `blind18` (394, 392, 374, 368, 339, 353, 364, 377, 399, 338, 345, 344 and 351 items; two more authors
-# each) came from thirteen rounds on 2026-12-02, each like blind5's: written while that round's changes were made on
-# the failures of the set before (which became a development set), frozen after them with the leak check against the
-# final training data, and evaluated once.
-BLIND6_EVAL_FILE = PACKAGE_DIR / "eval" / "blind6.yaml"
-BLIND7_EVAL_FILE = PACKAGE_DIR / "eval" / "blind7.yaml"
-BLIND8_EVAL_FILE = PACKAGE_DIR / "eval" / "blind8.yaml"
-BLIND9_EVAL_FILE = PACKAGE_DIR / "eval" / "blind9.yaml"
-BLIND10_EVAL_FILE = PACKAGE_DIR / "eval" / "blind10.yaml"
-BLIND11_EVAL_FILE = PACKAGE_DIR / "eval" / "blind11.yaml"
-BLIND12_EVAL_FILE = PACKAGE_DIR / "eval" / "blind12.yaml"  # this one and later: frozen by `python -m nlu.freeze`
-BLIND13_EVAL_FILE = PACKAGE_DIR / "eval" / "blind13.yaml"
-BLIND14_EVAL_FILE = PACKAGE_DIR / "eval" / "blind14.yaml"
-BLIND15_EVAL_FILE = PACKAGE_DIR / "eval" / "blind15.yaml"
-BLIND16_EVAL_FILE = PACKAGE_DIR / "eval" / "blind16.yaml"
-BLIND17_EVAL_FILE = PACKAGE_DIR / "eval" / "blind17.yaml"
-BLIND18_EVAL_FILE = PACKAGE_DIR / "eval" / "blind18.yaml"
-EVAL_FILES: tuple[Path, ...] = (
-    BLIND18_EVAL_FILE, BLIND17_EVAL_FILE, BLIND16_EVAL_FILE, BLIND15_EVAL_FILE, BLIND14_EVAL_FILE, BLIND13_EVAL_FILE,
-    BLIND12_EVAL_FILE, BLIND11_EVAL_FILE, BLIND10_EVAL_FILE, BLIND9_EVAL_FILE, BLIND8_EVAL_FILE, BLIND7_EVAL_FILE,
-    BLIND6_EVAL_FILE, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
+# `blind6` … `blind20` (394, 392, 374, 368, 339, 353, 364, 377, 399, 338, 345, 344, 351, 352 and 369 items; two more
+# authors each) came from fifteen rounds on 2026-12-02, each like blind5's: written while that round's changes were
+# made on the failures of the set before (which became a development set), frozen after them with the leak check
+# against the final training data (from blind12 on by `python -m nlu.freeze`), and evaluated once.
+LATEST_BLIND_SET = 20
+ROUND_EVAL_FILES = tuple(PACKAGE_DIR / "eval" / f"blind{number}.yaml" for number in range(LATEST_BLIND_SET, 5, -1))
+EVAL_FILES: tuple[Path, ...] = (  # the newest first
+    *ROUND_EVAL_FILES, BLIND5_EVAL_FILE, BLIND4_EVAL_FILE, BLIND3_EVAL_FILE, BLIND2_EVAL_FILE, BLIND_EVAL_FILE,
     FRESH_EVAL_FILE, INDEPENDENT_EVAL_FILE, DEFAULT_HELDOUT_FILE,
 )
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .loader import KnowledgeBase
+from .spelling import SpellingCorrector
 from .text import LATIN_LETTER_COPIES, latin_letter_copy
 from .tokens import stop_words
 from .tokens import tokens as word_tokens
@@ -67,6 +68,12 @@ class LexicalMatcher:
             # spellings the NLU training data has (`latin_letter_copy`)
             for number, text in enumerate(russian):
                 documents.append((intent, features(latin_letter_copy(text, number))))
+        # the words a slip is corrected towards: every example, title and answer (knowledge/spelling.py)
+        self.spelling = SpellingCorrector(
+            [text for intent in kb.intents for _, text in kb.examples(intent)]
+            + [text for entry in kb.entries.values() for localized in (entry.title, entry.answer)
+               for text in (localized.lv, localized.en, localized.ru)]
+        )
         document_frequency: Counter[str] = Counter()
         for _, counts in documents:
             document_frequency.update(counts.keys())

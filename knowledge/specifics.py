@@ -20,15 +20,17 @@ from .text import asking_part, fold
 
 # Year ranges ("2016–2021", "no 2016. līdz 2021. gadam", "с 2016 по 2021", "from 2016 to 2021") name a period,
 # not one year; removed before matching.
-_YEAR = r"(19|20)\d\d\s*\.?\s*(g\.?|gada|г\.?|года|году)?"
+# Matched before folding: the asking part is found in the message's own spelling (a capital letter after "2012."
+# starts a sentence, a small one after "2019." continues it).
+_YEAR = r"(19|20)\d\d\s*\.?\s*(g\.?|gad[aā]|г\.?|года|году)?"
 _YEAR_RANGE = re.compile(
-    rf"\b{_YEAR}\s*([-–—]|lidz|to|till|until|through|по|до)\s*((19|20)?\d\d)\b\.?"
+    rf"\b{_YEAR}\s*([-–—]|l[iī]dz|to|till|until|through|по|до)\s*((19|20)?\d\d)\b\.?", re.IGNORECASE
 )
 
 
 def _asking(text: str) -> str:
-    """What the patterns are matched against: the folded asking part, without year ranges."""
-    return asking_part(_YEAR_RANGE.sub(" ", fold(text)))
+    """What the patterns are matched against: the asking part without year ranges, folded."""
+    return fold(asking_part(_YEAR_RANGE.sub(" ", text)))
 
 
 @dataclass(frozen=True)

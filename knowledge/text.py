@@ -61,8 +61,8 @@ def script_of(text: str) -> str | None:
 # question pulls a classifier away from it. Sentences end at . ! ? ; — not at a colon, which mostly opens the detail
 # asked ("Which area got the most: culture or education?", "How was it evaluated: surveys, interviews?") — and a dash
 # between spaces separates the parts of a sentence; a dot after a digit is an ordinal, not a sentence end ("2019.
-# gadā", "21. gadsimta").
-_SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.)+[.!?;]*")
+# gadā", "21. gadsimta"), unless a capital letter follows ("… joined around 2012. So which years …?").
+_SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.(?!\s*[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ]))+[.!?;]*")
 _DASH = re.compile(r"\s[-–—]+\s")
 _QUESTION_WORDS = (
     r"(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
@@ -97,10 +97,16 @@ _REQUEST = re.compile(
 
 
 # A question that only asks to confirm what the sentence before it says ("Lasīju, ka partneru bija ap simtu. Vai tā
-# tiešām ir?"): that sentence is what is asked about.
+# tiešām ir?"), or only asks for the answer to it ("… mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat
+# pateikt precīzu skaitu?"): that sentence is what is asked about.
 _CONFIRMATION = re.compile(
     r"^\W*(vai (ta|tas|tiesa)( tiesam| tiesi| gan)? ?(ir|bija|taisniba)?|vai tiesa|vai taisniba|is (that|it|this) "
-    r"(right|true|correct|so)|am i right|right|correct|так ли это|это правда|правда ли это|верно|я прав\w*)\W*$"
+    r"(right|true|correct|so)|am i right|right|correct|так ли это|это правда|правда ли это|верно|я прав\w*|"
+    r"(vai )?(jus )?(varat|variet|varetu|vareta|vari|varetum)( man)? (pateikt|pasacit|nosaukt|apstiprinat)"
+    r"( (precizu|pareizo|isto))?( (skaitu|ciparu|summu|atbildi))?( ludzu)?|"
+    r"(can|could) you (tell|give) me (the )?((exact|right|precise|correct) )?(number|figure|answer|amount)?( please)?|"
+    r"(вы )?(можете|могли бы|не подскажете)( мне)? (сказать|назвать|подтвердить)?( точн\w+| правильн\w+)?"
+    r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?)\W*$"
 )
 
 

@@ -31,6 +31,7 @@ from .evaluate import (
     GROUPS,
     Prepared,
     Rankings,
+    build_service,
     evaluate_all,
     load_sets,
     parse_texts,
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     kb = load_knowledge_base(args.kb) if args.kb else load_knowledge_base()
     sets = load_sets(kb, list(EVAL_FILES))
     prepared = prepare(kb, sets)
-    texts = parse_texts(sets)
+    texts = parse_texts(sets, build_service(kb, Settings(_env_file=None), prepared.matcher))
     settings = Settings(_env_file=None)
     blended = settings.nlu_lexical_weight or 0.3
     results = []

@@ -51,10 +51,10 @@ Ranking = list[IntentScore]
 Rankings = dict[str, Ranking]  # the NLU's ranking of each text parsed
 
 
-def parse_texts(sets: list[tuple[str, list[HeldOutItem]]]) -> list[str]:
+def parse_texts(sets: list[tuple[str, list[HeldOutItem]]], service: QAService) -> list[str]:
     """Every text the bot would send to the NLU for the sets' questions (each question, and its asking sentences
     alone when it has others: `QAService.question_texts`), once each, in order."""
-    return list(dict.fromkeys(part for _, items in sets for item in items for part in QAService.question_texts(item.text)))
+    return list(dict.fromkeys(part for _, items in sets for item in items for part in service.question_texts(item.text)))
 
 
 def group_of(item: HeldOutItem) -> str:
@@ -101,9 +101,14 @@ class SetReport:
         return self.scores.setdefault(name, Score(name))
 
 
+# "Are you a bot?", written as out of scope, gets the bot_challenge reply, which declines in substance: it says the
+# bot only answers questions about the programme and offers staff (tests/unit/test_locale_strings.py holds it to that).
+DECLINING_META = frozenset({"bot_challenge"})
+
+
 def bot_is_right(item: HeldOutItem, kind: str, intent: str | None, kb: KnowledgeBase) -> bool:
     if item.intent == "out_of_scope":
-        return kind == "out_of_scope"
+        return kind == "out_of_scope" or kind == "meta" and intent in DECLINING_META
     if item.intent in kb.meta:
         return kind == "meta" and intent == item.intent
     return kind == "answer" and intent == item.intent
@@ -122,12 +127,13 @@ def evaluate_set(
     for number, item in enumerate(items):
         group = group_of(item)
         lexical = lexical_rankings[number]
-        nlu = nlu_rankings[item.text] if nlu_rankings is not None else None
+        parts = service.question_texts(item.text)
+        nlu = nlu_rankings[parts[0]] if nlu_rankings is not None else None
         # The same path as the bot's (`QAService.ask`), with the NLU's answers fetched beforehand.
         classified = [
             (nlu_rankings[part] if nlu_rankings is not None else None,
-             lexical if part == item.text else service.lexical_rank(part))
-            for part in service.question_texts(item.text)
+             lexical if number == 0 else service.lexical_rank(part))
+            for number, part in enumerate(parts)
         ]
         decision = service.decide_question(item.text, "lv", classified)
         bot_right = bot_is_right(item, decision.kind, decision.intent, kb)
@@ -233,7 +239,8 @@ class Prepared:
 def prepare(kb: KnowledgeBase, sets: list[tuple[str, list[HeldOutItem]]]) -> Prepared:
     matcher = LexicalMatcher(kb)
     baseline = TrigramNearestNeighbour(kb)
-    lexical = [[[IntentScore(c.intent, c.score) for c in matcher.rank(item.text)] for item in items] for _, items in sets]
+    lexical = [[[IntentScore(c.intent, c.score) for c in matcher.rank(matcher.spelling.correct(item.text))]
+                for item in items] for _, items in sets]
     nearest = [[baseline.rank(item.text) for item in items] for _, items in sets]
     return Prepared(sets, lexical, nearest, matcher)
 
@@ -275,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
 
     kb = load_knowledge_base()
     sets = load_sets(kb, args.set or list(EVAL_FILES))
-    texts = parse_texts(sets)
+    prepared = prepare(kb, sets)
+    settings = Settings(_env_file=None)
+    texts = parse_texts(sets, build_service(kb, settings, prepared.matcher))
     nlu: Rankings | None = None
     latency = ""
     if args.rasa_url:
@@ -286,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         rankings, per_text = prediction_rankings(args.predictions)
         nlu = dict(zip(texts, rankings, strict=True))
         latency = f"Rasa in-process: {per_text * 1000:.1f} ms per parse."
-    reports = evaluate_all(kb, prepare(kb, sets), nlu, Settings(_env_file=None))
+    reports = evaluate_all(kb, prepared, nlu, settings)
     lines = [line for report in reports for line in render(report, args.failures)]
     if latency:
         lines.append(latency)

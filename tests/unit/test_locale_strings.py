@@ -13,6 +13,7 @@ import yaml
 
 from bot.config import PROJECT_DIR
 from bot.i18n import LANGUAGES, LOCALES_DIR, Translator
+from nlu.evaluate import DECLINING_META
 
 LOCALE_FILES = sorted(LOCALES_DIR.glob("*/*.yaml"))
 SURVEY_FILES = sorted((PROJECT_DIR / "surveys").glob("*.yaml"))
@@ -98,3 +99,13 @@ def test_conventions_in_every_language():
 def test_thumbs_down_reply_promises_nothing():
     assert "improve this answer" not in Translator()("en", "rating.thanks_down")
     assert "helps" in Translator()("en", "rating.thanks_down")
+
+
+@pytest.mark.parametrize("meta", sorted(DECLINING_META))
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_meta_reply_counted_as_a_decline_says_what_the_bot_answers(language, meta):
+    # `make eval` counts this reply to an out-of-scope question ("are you a bot?") as declined: true only while it
+    # says, like the off-topic reply, that the bot answers nothing but questions about the programme.
+    texts = Translator()
+    scope = texts(language, "out_of_scope.smalltalk").split(". ")[0]
+    assert scope in texts(language, f"meta.{meta}")

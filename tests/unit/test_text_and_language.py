@@ -52,6 +52,7 @@ def test_no_evidence_means_no_guess(detector, text):
         ("budžets", "budžets"),
         ("Paldies!", "Paldies!"),  # nothing but a courtesy: the whole text
         ("Cik dalībnieku bija 2019. gadā?", "Cik dalībnieku bija 2019. gadā?"),  # "2019." is not a sentence end
+        ("My aunt says it began around 2012. So which years did it run?", "So which years did it run?"),  # but this is
         # a request without "?" beside a question asks too: the detail wanted is often only there
         ("Which schools took part? I'd like their names.", "Which schools took part? I'd like their names."),
         ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
@@ -70,6 +71,11 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
          "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
         ("I heard it only ran in 2019. Is that right?", "I heard it only ran in 2019. Is that right?"),
+        # … or only asks for the answer to it
+        ("Mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat pateikt precīzu skaitu?",
+         "Mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat pateikt precīzu skaitu?"),
+        ("We argued about how many projects there were. Can you tell me the exact number?",
+         "We argued about how many projects there were. Can you tell me the exact number?"),
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
