@@ -105,8 +105,10 @@ _CONFIRMATION = re.compile(
     r"(vai )?(jus )?(varat|variet|varetu|vareta|vari|varetum)( man)? (pateikt|pasacit|nosaukt|apstiprinat)"
     r"( (precizu|pareizo|isto))?( (skaitu|ciparu|summu|atbildi))?( ludzu)?|"
     r"(can|could) you (tell|give) me (the )?((exact|right|precise|correct) )?(number|figure|answer|amount)?( please)?|"
+    r"(what|which) (is|was) (the )?((exact|right|precise|correct|real|actual) )?(count|number|figure|amount)( then)?|"
+    r"(kads|kada) (tad )?(ir|bija) (precizs|pareizais|istais|precizais) (skaits|cipars)|"
     r"(вы )?(можете|могли бы|не подскажете)( мне)? (сказать|назвать|подтвердить)?( точн\w+| правильн\w+)?"
-    r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?)\W*$"
+    r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?|(какая|какое|каково) (же )?(точн|правильн|реальн)\w+ (цифра|число))\W*$"
 )
 
 
@@ -145,11 +147,14 @@ MIN_INTRODUCTION_WORDS = 6
 
 
 def _without_introduction_at_dashes(sentence: str) -> str:
-    """The sentence from its part that asks (`_dash_span`) when what comes before it is an introduction."""
+    """The sentence from its part that asks (`_dash_span`) when what comes before it is an introduction — unless
+    that part only asks to confirm it ("Dzirdēju, ka katlā bija trīs miljoni — vai tā tiešām bija?")."""
     parts = _dashed(sentence)
     start, _ = _dash_span(parts)
     lead = " ".join(parts[:start])
-    return " ".join(parts[start:]) if len(words(lead)) >= MIN_INTRODUCTION_WORDS else sentence
+    if len(words(lead)) < MIN_INTRODUCTION_WORDS or _CONFIRMATION.search(fold(" ".join(parts[start:]))):
+        return sentence
+    return " ".join(parts[start:])
 
 
 def _dashed(sentence: str) -> list[str]:

@@ -187,6 +187,8 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("сколько среди участников было пенсионеров", "subgroup"),
         ("Were any of the partners based outside Latvia?", "subgroup"),
         ("Эта программа лучше или хуже, чем программы ЕС?", "compare"),
+        ("В Эстонии была похожая программа — у кого результаты лучше?", "compare"),
+        ("Kas no ministrijas bija atbildīgs par programmu?", "who"),
         ("Was it better or worse than other programmes?", "compare"),
         ("Vai tā bija labāka vai sliktāka nekā citas programmas?", "compare"),
         ("Куда именно ездили участники?", "places"),
@@ -438,3 +440,10 @@ def test_a_broken_several_figures_section_is_refused_with_the_file(tmp_path, old
     path.write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match=rf"specifics\.yaml: .*{error}"):
         load_knowledge_base(data)
+
+
+@pytest.mark.parametrize("text", ["Cik eiro iztērēja uz vienu dalībnieku?", "How much was spent per participant?",
+                                  "Сколько денег приходилось на одного участника?"])
+@pytest.mark.parametrize("entry", ["fact_participants", "fact_budget"])
+def test_money_per_participant_is_declined_by_the_totals(kb, text, entry):
+    assert kb.specifics.missing_for(text, kb.entry(entry).cannot_tell) == "per_item"

@@ -100,6 +100,11 @@ def test_for_classifying_a_long_introduction_before_a_dash_is_dropped_a_topic_is
     assert asking_part(text, at_dashes=False) == "cik liels bija budžets?"
     assert asking_part("Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?", at_dashes=False) == (
         "Kā, jūsuprāt, attīstīt prasmes – ko programma ieteica?")
+    # … unless what follows the dash only asks to confirm it, or for the exact figure
+    text = "Kaut kur lasīju, ka partneru bija kādi simts vai vairāk — vai tā tiešām bija?"
+    assert asking_part(text, at_dashes=False) == text
+    text = "I believe there were some two hundred projects run by the programme — what is the exact number?"
+    assert asking_part(text, at_dashes=False) == text
 
 
 @pytest.mark.parametrize(
