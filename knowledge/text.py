@@ -112,9 +112,14 @@ _CONFIRMATION = re.compile(
 )
 
 
-# A wish to know followed by the question itself, anywhere in a sentence ("Vadu kori Daugavpilī un gribētu zināt, cik
-# partneru bija programmai."): the question is what follows, the rest is the introduction.
-_EMBEDDED = re.compile(rf"\b{_WANT} (\w+ ){{0,3}}{_INFO}\W+(?={_QUESTION_WORDS}\b)")
+# A wish to know (or to mention), or someone's asking, followed by the question itself, anywhere in a sentence ("Vadu
+# kori Daugavpilī un gribētu zināt, cik partneru bija programmai.", "… skolotāja man pajautāja, cik projektu bija."):
+# the question is what follows, the rest is the introduction.
+_MENTION = r"(mention|write|say|include|pieminet|minet|ierakstit|uzrakstit|noradit|упомянуть|написать|указать)"
+_ASKED = r"(asked( me| us)?|wondered|wonders|(pa)?jautaja|(pa)?jauta|vaicaja|спросил\w*|интересуется|интересовал\w*)"
+_EMBEDDED = re.compile(
+    rf"(\b{_WANT} (\w+ ){{0,3}}({_INFO}|{_MENTION})|\b{_ASKED}( \w+)?)\W+(?={_QUESTION_WORDS}\b)"
+)
 
 
 def _embedded_question(sentence: str) -> str | None:
@@ -130,7 +135,10 @@ def _with_what_it_confirms(sentence: str, sentences: list[str]) -> str:
     if not _CONFIRMATION.search(fold(sentence)) or sentence not in sentences:
         return sentence
     number = sentences.index(sentence)
-    return f"{sentences[number - 1]} {sentence}" if number > 0 else sentence
+    if number == 0:
+        return sentence
+    before = sentences[number - 1]
+    return f"{_embedded_question(before) or before} {sentence}"
 
 
 def _sentences(text: str) -> list[str]:
@@ -212,6 +220,8 @@ def asking_part(text: str, at_dashes: bool = True) -> str:
         if not (_COURTESY.search(fold(sentence)) and len(words(sentence)) <= 4)
     ]
     asking = [_with_what_it_confirms(sentence, sentences) for sentence in asking]
+    # a sentence that the confirmation after it now carries is not asked twice
+    asking = [part for k, part in enumerate(asking) if not (k + 1 < len(asking) and asking[k + 1].startswith(f"{part} "))]
     asking = [_after_introduction(sentence) for sentence in asking]
     if at_dashes:
         asking = [part for sentence in asking for part in _dash_parts(sentence)]

@@ -291,6 +291,9 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("area_engagement", "Vai sabiedrības iesaiste bija atsevišķa joma?"),
         # "2012." before a capital ends the introduction, and the town in it is not the detail asked
         ("fact_period", "My aunt in Cēsis says she joined it around 2012. So in which years did the programme run?"),
+        # a later year that is no question about the programme now
+        ("fact_period", "Would I be right to say it was not running any more in 2023?"),
+        ("fact_budget", "For a report I am writing in 2025 I need the total budget."),
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -447,3 +450,9 @@ def test_a_broken_several_figures_section_is_refused_with_the_file(tmp_path, old
 @pytest.mark.parametrize("entry", ["fact_participants", "fact_budget"])
 def test_money_per_participant_is_declined_by_the_totals(kb, text, entry):
     assert kb.specifics.missing_for(text, kb.entry(entry).cannot_tell) == "per_item"
+
+
+@pytest.mark.parametrize("text", ["Vai programma turpinās arī 2025. gadā?", "ko programma dara tagad, 2024 gada?",
+                                  "Will it run again in 2026?", "Программа работает и в 2025 году?"])
+def test_the_programme_now_or_later_is_not_answered_with_its_period(kb, text):
+    assert kb.specifics.missing_for(text, kb.entry("fact_period").cannot_tell) == "apply"

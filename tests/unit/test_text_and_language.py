@@ -67,6 +67,10 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Sveiki! Vadu kori Daugavpilī un gribētu zināt, cik partneru bija programmai. Paldies!",
          "cik partneru bija programmai."),
         ("Руковожу хором в Юрмале и хотела бы узнать, сколько было партнёров.", "сколько было партнёров."),
+        ("Filmēju video blogu Olainē un gribu pieminēt, cik miljonu bija programmai.", "cik miljonu bija programmai."),
+        # someone's asking, and a request for the answer after it
+        ("Esmu mediators Tukumā, un skolotāja man pajautāja, cik projektu bija. Vari pateikt?",
+         "cik projektu bija. Vari pateikt?"),
         # a question that only asks to confirm takes the sentence before it, which says what
         ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
          "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
