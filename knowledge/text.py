@@ -154,13 +154,23 @@ def _interrogative(part: str) -> bool:
 MIN_INTRODUCTION_WORDS = 6
 
 
+# Before a dash, what someone said or the asker half-remembers is what the question checks, no introduction ("Viņš
+# saka, ka programmai bija desmit miljoni — cik tur patiesībā bija naudas?").
+_CLAIM = re.compile(
+    r"\b(saka|teica|sacija|stasta|apgalvo|dzirdeju|lasiju|skiet|liekas|domaju|says|said|claims|heard|read|think|"
+    r"thought|believe|говорит|говорят|сказал\w*|слышал\w*|читал\w*|думаю|кажется|уверяет)\b"
+)
+
+
 def _without_introduction_at_dashes(sentence: str) -> str:
     """The sentence from its part that asks (`_dash_span`) when what comes before it is an introduction — unless
-    that part only asks to confirm it ("Dzirdēju, ka katlā bija trīs miljoni — vai tā tiešām bija?")."""
+    that part only asks to confirm it ("Dzirdēju, ka katlā bija trīs miljoni — vai tā tiešām bija?") or the part
+    before it says what is to be checked (`_CLAIM`)."""
     parts = _dashed(sentence)
     start, _ = _dash_span(parts)
     lead = " ".join(parts[:start])
-    if len(words(lead)) < MIN_INTRODUCTION_WORDS or _CONFIRMATION.search(fold(" ".join(parts[start:]))):
+    if (len(words(lead)) < MIN_INTRODUCTION_WORDS or _CONFIRMATION.search(fold(" ".join(parts[start:])))
+            or _CLAIM.search(fold(lead))):
         return sentence
     return " ".join(parts[start:])
 

@@ -188,6 +188,10 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Were any of the partners based outside Latvia?", "subgroup"),
         ("Эта программа лучше или хуже, чем программы ЕС?", "compare"),
         ("В Эстонии была похожая программа — у кого результаты лучше?", "compare"),
+        ("Vai mana ideja par šūšanas darbnīcu būtu atbalstāma?", "apply"),
+        ("What share of applications were successful?", "subgroup"),
+        ("Сколько заявок одобрили?", "subgroup"),
+        ("Who was the main donor?", "who"),
         ("Kas no ministrijas bija atbildīgs par programmu?", "who"),
         ("Was it better or worse than other programmes?", "compare"),
         ("Vai tā bija labāka vai sliktāka nekā citas programmas?", "compare"),
@@ -294,6 +298,8 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         # a later year that is no question about the programme now
         ("fact_period", "Would I be right to say it was not running any more in 2023?"),
         ("fact_budget", "For a report I am writing in 2025 I need the total budget."),
+        # what the funder did is no question who the funder was
+        ("approach_dialogue_support", "Did the funder support the grantees along the way or just hand out money?"),
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -446,7 +452,8 @@ def test_a_broken_several_figures_section_is_refused_with_the_file(tmp_path, old
 
 
 @pytest.mark.parametrize("text", ["Cik eiro iztērēja uz vienu dalībnieku?", "How much was spent per participant?",
-                                  "Сколько денег приходилось на одного участника?"])
+                                  "Сколько денег приходилось на одного участника?",
+                                  "Cik liela bija lielākā viena projekta summa?"])
 @pytest.mark.parametrize("entry", ["fact_participants", "fact_budget"])
 def test_money_per_participant_is_declined_by_the_totals(kb, text, entry):
     assert kb.specifics.missing_for(text, kb.entry(entry).cannot_tell) == "per_item"

@@ -109,6 +109,8 @@ def test_for_classifying_a_long_introduction_before_a_dash_is_dropped_a_topic_is
     assert asking_part(text, at_dashes=False) == text
     text = "I believe there were some two hundred projects run by the programme — what is the exact number?"
     assert asking_part(text, at_dashes=False) == text
+    text = "Kolēģis saka, ka programmai bija kādi desmit miljoni — cik tur patiesībā bija naudas?"
+    assert asking_part(text, at_dashes=False) == text
 
 
 @pytest.mark.parametrize(
