@@ -34,9 +34,9 @@ from .qa import DECLINED, QAResult, QAService
 FollowUpKind = Literal["language", "more"]
 
 _LANGUAGE_WORDS: dict[str, re.Pattern[str]] = {
-    "lv": re.compile(r"\b(?:latviski|latviesu valoda|in latvian|по[- ]латышски|на латышском)\b"),
-    "en": re.compile(r"\b(?:angliski|anglu valoda|in english|по[- ]английски|на английском)\b"),
-    "ru": re.compile(r"\b(?:krieviski|krievu valoda|in russian|по[- ]русски|на русском)\b"),
+    "lv": re.compile(r"\b(?:latviski|latviesu valoda|uz latviesu|(?:in|into|to) latvian|по[- ]латышски|на латышск\w+)\b"),
+    "en": re.compile(r"\b(?:angliski|anglu valoda|uz anglu|(?:in|into|to) english|по[- ]английски|на английск\w+)\b"),
+    "ru": re.compile(r"\b(?:krieviski|krievu valoda|uz krievu|(?:in|into|to) russian|по[- ]русски|на русск\w+)\b"),
 }
 MAX_LANGUAGE_REQUEST_WORDS = 5  # "vai varat atbildēt krieviski?" yes; a long question that mentions English, no
 _MORE = re.compile(

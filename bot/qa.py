@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -37,7 +38,7 @@ from knowledge.language import LanguageDetector
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import LexicalMatcher
 from knowledge.schema import Entry
-from knowledge.text import asking_part, words
+from knowledge.text import asking_part, fold, words
 
 from .nlu_client import IntentScore, NluResult, NluUnavailable
 
@@ -85,6 +86,13 @@ LEXICAL_SUPPORT = 0.1
 
 
 DECLINED = ("out_of_scope", "smalltalk")
+
+# A request to translate something: the bot is no translator, whatever programme words the text to translate has
+# ("Translate 'social cohesion' into Italian", "iztulko uz vāciski …"). Off-topic, so no hand-off to staff either.
+# After an answer, "in Russian please" / "krieviski" is a follow-up (bot/followup.py), recognised before this.
+_TRANSLATION_REQUEST = re.compile(
+    r"\b(translate|translation|(iz|par)?tulko(t|jiet|jat|si|siet)?|tulkojum\w*|переведи\w*|перевести|перевод\w*)\b"
+)
 
 Classified = tuple[list[IntentScore] | None, list[IntentScore]]  # (Rasa's ranking or None, the matcher's)
 
@@ -194,6 +202,8 @@ class QAService:
         period, however much of the message is about the library. What the question asks for (`within_limits`)
         is read from the whole message either way."""
         whole = self.decide_from(*classified[0], language, text)
+        if _TRANSLATION_REQUEST.search(fold(text)):
+            return QAResult("out_of_scope", language, whole.engine, "smalltalk", 1.0)
         if len(classified) < 2 or not self._unsure(whole):
             return whole
         focus = self.decide_from(*classified[1], language, text)

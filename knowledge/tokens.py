@@ -9,7 +9,8 @@ copied into knowledge/stop_words/*.txt (regenerate with `python -m knowledge.tok
 spaCy's rules that matter here: a possessive 's is split off ("programme's" → "programme"); other words with
 an apostrophe ("I'm", "didn't"), "&" or "@" are one token that is not a word, so they are dropped; a hyphen
 or slash between letters, and a hyphen between digits, splits ("e-pasts" → "e", "pasts"; "2016-2021"); an en
-or em dash between digits does not, and the token is no number, so it is dropped ("2016–2021").
+or em dash between digits does not, and the token is no number, so it is dropped ("2016–2021"); a word with a
+hyphen before a space is one token that is no word, dropped too ("Russian- and Latvian-speaking").
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from .text import fold
 
 STOP_WORDS_DIR = Path(__file__).resolve().parent / "stop_words"
-_CHUNK = re.compile(r"[\w@]+(?:(?:\.[–—]|[-–—'’.,/:&@])\w+)*", re.UNICODE)
+_CHUNK = re.compile(r"[\w@]+(?:(?:\.[–—]|[-–—'’.,/:&@])\w+)*(?:-(?=\s|$))?", re.UNICODE)
 _INFIX = re.compile(r"(?<=[^\W\d_])[-–—/'’:](?=[^\W\d_])|(?<=\d)-(?=\d)")
 _POSSESSIVE = re.compile(r"(.+?)['’][sS]")
 

@@ -17,6 +17,9 @@ from bot.nlu_client import IntentScore
         ("krieviski lūdzu", "language", "ru"),
         ("А можно по-английски?", "language", "en"),
         ("latviski", "language", "lv"),
+        ("translate it into Russian", "language", "ru"),  # after an answer: the answer in Russian
+        ("pārtulko uz krievu valodu", "language", "ru"),
+        ("переведите на английский", "language", "en"),
         ("pastāsti vairāk", "more", None),
         ("pastasti vel vairak", "more", None),
         ("Tell me more", "more", None),

@@ -160,3 +160,12 @@ async def test_the_detail_asked_is_read_from_the_question_whichever_part_was_cla
     fake = FakeNlu({whole: [("fact_projects", 0.3)], "Cik projektu tika īstenoti Latgalē?": [("fact_projects", 0.95)]})
     result = await _service_over(kb, fake).ask(whole, "lv")
     assert (result.kind, result.entry.id, result.missing) == ("out_of_scope", "fact_projects", "by_region")
+
+
+@pytest.mark.parametrize("text", ['Translate "social cohesion" into Italian, please.',
+                                  'iztulko uz vāciski "paldies par palīdzību"', "Переведи слово «сплочённость»"])
+async def test_a_request_to_translate_is_off_topic(kb, text):
+    # The model may see programme words (or thanks) in what is to be translated: the bot is still no translator.
+    fake = FakeNlu({text: [("programme_overview", 0.9)]})
+    result = await _service_over(kb, fake).ask(text, "en")
+    assert (result.kind, result.intent) == ("out_of_scope", "smalltalk")

@@ -189,6 +189,8 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Эта программа лучше или хуже, чем программы ЕС?", "compare"),
         ("В Эстонии была похожая программа — у кого результаты лучше?", "compare"),
         ("Vai mana ideja par šūšanas darbnīcu būtu atbalstāma?", "apply"),
+        ("Vai mēs kvalificējamies finansējumam, un kāda summa mums pienāktos?", "apply"),
+        ("Kā tieši tika mērīts dalībnieku skaits?", "method"),
         ("What share of applications were successful?", "subgroup"),
         ("Сколько заявок одобрили?", "subgroup"),
         ("Who was the main donor?", "who"),

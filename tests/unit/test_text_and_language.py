@@ -71,6 +71,9 @@ def test_no_evidence_means_no_guess(detector, text):
         # someone's asking, and a request for the answer after it
         ("Esmu mediators Tukumā, un skolotāja man pajautāja, cik projektu bija. Vari pateikt?",
          "cik projektu bija. Vari pateikt?"),
+        # what the asker already knows is not what they ask
+        ("I know there were 170 projects, but how many partners were on board?", "how many partners were on board?"),
+        ("Я знаю про 170 проектов, а партнёров сколько было?", "партнёров сколько было?"),
         # a question that only asks to confirm takes the sentence before it, which says what
         ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
          "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
