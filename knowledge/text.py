@@ -107,7 +107,11 @@ _CONFIRMATION = re.compile(
     r"(what|which) (is|was) (the )?((exact|right|precise|correct|real|actual) )?(count|number|figure|amount)( then)?|"
     r"(kads|kada) (tad )?(ir|bija) (precizs|pareizais|istais|precizais) (skaits|cipars)|"
     r"(вы )?(можете|могли бы|не подскажете)( мне)? (сказать|назвать|подтвердить)?( точн\w+| правильн\w+)?"
-    r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?|(какая|какое|каково) (же )?(точн|правильн|реальн)\w+ (цифра|число))\W*$"
+    r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?|(какая|какое|каково) (же )?(точн|правильн|реальн)\w+ (цифра|число)|"
+    # "how many, really?": the figure the sentence before names
+    r"cik (tad )?((to|tie|tas|vinu) )?(bija |ir )?(tad )?(patiesiba|isteniba|ista|tiesam|kopa|kopuma)?|"
+    r"how (many|much) ((were|was) (there|it|they) )?(really|actually|in fact|in reality|then|in total)?|"
+    r"сколько (же )?((их|его|е[её]) )?(было )?(на самом деле|в действительности|всего|тогда)?)\W*$"
 )
 
 

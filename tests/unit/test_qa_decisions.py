@@ -169,3 +169,13 @@ async def test_a_request_to_translate_is_off_topic(kb, text):
     fake = FakeNlu({text: [("programme_overview", 0.9)]})
     result = await _service_over(kb, fake).ask(text, "en")
     assert (result.kind, result.intent) == ("out_of_scope", "smalltalk")
+
+
+async def test_a_long_introduction_does_not_decide_even_a_sure_answer(kb):
+    # Most of the message is about the asker: the question alone is classified too, and wins when surer.
+    whole = ("Back home in Slovenia I sit on a town council, and I keep hearing that NGO projects never reach the "
+             "people who write the rules. Did the programme change how public policy gets planned?")
+    question = "Did the programme change how public policy gets planned?"
+    fake = FakeNlu({whole: [("approach_dialogue_support", 0.8)], question: [("results_policy", 0.95)]})
+    assert (await _service_over(kb, fake).ask(whole, "en")).intent == "results_policy"
+    assert fake.calls == [whole, question]

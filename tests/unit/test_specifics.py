@@ -191,6 +191,8 @@ def test_a_broken_pattern_is_refused_with_the_file(tmp_path):
         ("Vai mana ideja par šūšanas darbnīcu būtu atbalstāma?", "apply"),
         ("Vai mēs kvalificējamies finansējumam, un kāda summa mums pienāktos?", "apply"),
         ("Kā tieši tika mērīts dalībnieku skaits?", "method"),
+        ("Vai izrādi var redzēt kādā teātrī šorudien?", "apply"),
+        ("Kas bija programmas galvenais finansētājs?", "who"),
         ("What share of applications were successful?", "subgroup"),
         ("Сколько заявок одобрили?", "subgroup"),
         ("Who was the main donor?", "who"),

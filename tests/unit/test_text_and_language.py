@@ -78,6 +78,8 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
          "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
         ("I heard it only ran in 2019. Is that right?", "I heard it only ran in 2019. Is that right?"),
+        ("Один из наших уверяет, что проектов было штук десять. Сколько их было на самом деле?",
+         "Один из наших уверяет, что проектов было штук десять. Сколько их было на самом деле?"),
         # … or only asks for the answer to it
         ("Mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat pateikt precīzu skaitu?",
          "Mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat pateikt precīzu skaitu?"),
