@@ -185,39 +185,40 @@ class QAService:
 
     async def classify_question(self, text: str, language: str) -> list[Classified]:
         """`classify` of the message, then of its asking sentences alone if they could change the decision
-        (`_unsure`): one parse for most messages; two for an unsure one with sentences around its question, or a
+        (`wants_focus`): one parse for most messages; two for an unsure one with sentences around its question, or a
         long one that is mostly introduction (8 % of the evaluation sets' questions, which are rich in those;
         none of `make bench-load`'s)."""
         parts = self.question_texts(text)
         classified = [await self.classify(parts[0])]
-        if len(parts) > 1 and self._unsure(self.decide_from(*classified[0], language, text), parts):
+        if self.wants_focus(parts, self.decide_from(*classified[0], language, text)):
             classified.append(await self.classify(parts[1]))
         return classified
 
     @staticmethod
-    def _unsure(result: QAResult, parts: tuple[str, ...]) -> bool:
-        """Whether the asking sentences alone could decide better than the whole message: unless the whole gives
-        a sure answer — and even then when the introduction is most of the message, where it can carry a
-        classifier off ("I sit on a town council, and I keep hearing that NGO projects never reach … Did the
-        programme have any effect on how public policy gets planned?")."""
+    def wants_focus(parts: tuple[str, ...], whole: QAResult) -> bool:
+        """Whether the asking sentences alone (`parts[1]`, if any) are worth classifying after the whole message
+        gave `whole`: unless the whole gives a sure answer — and even then when the introduction is most of the
+        message, where it can carry a classifier off ("I sit on a town council, and I keep hearing that NGO
+        projects never reach … Did the programme have any effect on how public policy gets planned?")."""
+        if len(parts) < 2:
+            return False
         whole_words = len(words(parts[0]))
-        mostly_introduction = (len(parts) > 1 and whole_words >= LONG_MESSAGE_WORDS
-                               and len(words(parts[1])) < MOSTLY_INTRODUCTION * whole_words)
-        return (not (result.kind == "answer" and result.confidence >= SURE_ANSWER) or result.intent == INTRODUCTION_MAGNET
+        mostly_introduction = whole_words >= LONG_MESSAGE_WORDS and len(words(parts[1])) < MOSTLY_INTRODUCTION * whole_words
+        return (not (whole.kind == "answer" and whole.confidence >= SURE_ANSWER) or whole.intent == INTRODUCTION_MAGNET
                 or mostly_introduction)
 
     def decide_question(self, text: str, language: str, classified: Sequence[Classified]) -> QAResult:
-        """The decision for a message from the classification of the whole and of its asking sentences.
+        """The decision for a message from the classification of the whole and, when `wants_focus` asked for it,
+        of its asking sentences.
 
-        Unless the whole gives a sure answer, the asking sentences win when they give an answer and the whole does
-        not, or a more confident one:
+        The asking sentences win when they give an answer and the whole does not, or a more confident one:
         "Labdien! Esmu bibliotekāre Rēzeknē, gatavoju stendu. Kurā gadā programma sākās? Paldies!" is about the
         period, however much of the message is about the library. What the question asks for (`within_limits`)
         is read from the whole message either way."""
         whole = self.decide_from(*classified[0], language, text)
         if _TRANSLATION_REQUEST.search(fold(text)):
             return QAResult("out_of_scope", language, whole.engine, "smalltalk", 1.0)
-        if len(classified) < 2 or not self._unsure(whole, self.question_texts(text)):
+        if len(classified) < 2:
             return whole
         focus = self.decide_from(*classified[1], language, text)
         if focus.engine != whole.engine:  # the NLU answered one and not the other: scores on different scales

@@ -125,12 +125,19 @@ _EMBEDDED = re.compile(
 )
 
 
-def _embedded_question(sentence: str) -> str | None:
-    """The question after a wish to know in the sentence, in its own spelling, or None."""
+def _after_match(pattern: re.Pattern[str], sentence: str) -> str | None:
+    """What follows `pattern`'s match in the folded sentence, in the sentence's own spelling; None without a match
+    or with nothing after it."""
     tokens = sentence.split()
     folded = fold(" ".join(tokens))  # token for token as the sentence's own: folding keeps every word one word
-    match = _EMBEDDED.search(folded)
-    return " ".join(tokens[folded[:match.end()].count(" "):]) if match else None
+    match = pattern.search(folded)
+    rest = tokens[folded[:match.end()].count(" "):] if match else []
+    return " ".join(rest) or None
+
+
+def _embedded_question(sentence: str) -> str | None:
+    """The question after a wish to know in the sentence, in its own spelling, or None."""
+    return _after_match(_EMBEDDED, sentence)
 
 
 # What the asker already knows, before what they ask ("I know there were 170 projects, but how many partners?",
@@ -143,10 +150,7 @@ _KNOWN = re.compile(
 
 def _after_what_is_known(sentence: str) -> str:
     """The question after what the asker says they know, in its own spelling; the sentence when there is none."""
-    tokens = sentence.split()
-    match = _KNOWN.search(fold(" ".join(tokens)))
-    rest = tokens[fold(" ".join(tokens))[:match.end()].count(" "):] if match else []
-    return " ".join(rest) if rest else sentence
+    return _after_match(_KNOWN, sentence) or sentence
 
 
 def _with_what_it_confirms(sentence: str, sentences: list[str]) -> str:

@@ -127,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     kb = load_knowledge_base(args.kb) if args.kb else load_knowledge_base()
     sets = load_sets(kb, list(EVAL_FILES))
     prepared = prepare(kb, sets)
-    texts = parse_texts(sets, build_service(kb, Settings(_env_file=None), prepared.matcher))
     settings = Settings(_env_file=None)
+    texts = parse_texts(sets, build_service(kb, settings, prepared.matcher))
     blended = settings.nlu_lexical_weight or 0.3
     results = []
     work = Path(tempfile.mkdtemp(prefix="nlu-compare-"))

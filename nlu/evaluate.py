@@ -129,12 +129,12 @@ def evaluate_set(
         lexical = lexical_rankings[number]
         parts = service.question_texts(item.text)
         nlu = nlu_rankings[parts[0]] if nlu_rankings is not None else None
-        # The same path as the bot's (`QAService.ask`), with the NLU's answers fetched beforehand.
-        classified = [
-            (nlu_rankings[part] if nlu_rankings is not None else None,
-             lexical if number == 0 else service.lexical_rank(part))
-            for number, part in enumerate(parts)
-        ]
+        # The same path as the bot's (`QAService.classify_question`, `decide_question`), with the NLU's answers
+        # fetched beforehand.
+        classified = [(nlu, lexical)]
+        if service.wants_focus(parts, service.decide_from(nlu, lexical, "lv", item.text)):
+            classified.append((nlu_rankings[parts[1]] if nlu_rankings is not None else None,
+                               service.lexical_rank(parts[1])))
         decision = service.decide_question(item.text, "lv", classified)
         bot_right = bot_is_right(item, decision.kind, decision.intent, kb)
         report.score("bot").add(group, bot_right)
