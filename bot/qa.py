@@ -89,6 +89,8 @@ LEXICAL_SUPPORT = 0.1
 
 
 DECLINED = ("out_of_scope", "smalltalk")
+HUMAN_HANDOFF = "human_handoff"
+APPLYING_NOW = "apply"  # the specifics kind for calls, deadlines and eligibility today
 
 # A request to translate something: the bot is no translator, whatever programme words the text to translate has
 # ("Translate 'social cohesion' into Italian", "iztulko uz vāciski …"). Off-topic, so no hand-off to staff either.
@@ -275,6 +277,11 @@ class QAService:
                 return replace(result, kind="out_of_scope", entry=result.suggestions[0], suggestions=(),
                                missing=missing_in_all[0])
             return result
+        if result.kind == "meta" and result.intent == HUMAN_HANDOFF:
+            # "Could our club get funding for …?" is a question about applying now, not a request for a person
+            # (the model can take an asker's introduction for one): declined, and the decline offers staff too.
+            applying = self.kb.specifics.asked(text, (APPLYING_NOW,))
+            return result if applying is None else replace(result, kind="out_of_scope", missing=applying)
         if result.kind != "answer" or result.entry is None:
             return result
         missing = self.kb.specifics.missing_for(text, result.entry.cannot_tell)

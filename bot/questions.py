@@ -20,7 +20,7 @@ from .accounts import preferred_language
 from .db.models import HandoffRequest, Question, as_utc
 from .db.repositories import AskingState
 from .followup import Context, answer_in_context
-from .qa import QAProvider, QAResult, QAService
+from .qa import HUMAN_HANDOFF, QAProvider, QAResult, QAService
 from .uow import UnitOfWork, UnitOfWorkFactory
 from .vocabulary import Awaiting, Engine, QuestionOutcome
 
@@ -121,7 +121,7 @@ class Questions:
             async with self._uow() as uow:
                 return await self._for_staff(uow, qa, user_id, chat_id, text, telegram_code, fallback)
         result = await answer_in_context(qa, text, fallback, context)
-        handoff = result.kind == "meta" and result.intent == "human_handoff"  # the next text is for staff
+        handoff = result.kind == "meta" and result.intent == HUMAN_HANDOFF  # the next text is for staff
         # Otherwise a pending wait for a question for staff had expired: this was a question.
         awaiting = Awaiting.HANDOFF if handoff else None
         awaiting_since = datetime.now(UTC) if handoff else None

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.nlu_client import MAX_TEXT_FOR_NLU
-from bot.qa import QAResult
+from bot.qa import HUMAN_HANDOFF, QAResult
 from bot.questions import is_blank
 from bot.render import answer_messages, missing_detail_messages
 
@@ -66,7 +66,7 @@ async def reply(
         intent = result.intent or "help"
         if intent == "help":
             await send_html(update, context, [svc.texts(language, "help.text")])
-        elif intent == "human_handoff":
+        elif intent == HUMAN_HANDOFF:
             await send_html(update, context, [svc.texts(language, "handoff.ask")])
         elif intent == "bot_challenge":
             await send_html(update, context, [svc.texts(language, "meta.bot_challenge")],

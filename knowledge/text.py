@@ -70,7 +70,11 @@ _QUESTION_WORDS = (
     r"сколько|как|какой|какая|какие|каких|каким|какую|каков|кто|кому|чем|где|куда|когда|почему|зачем|что|"
     r"расскажите|можно|есть)"
 )
-_INTERROGATIVE = re.compile(rf"^\W*{_QUESTION_WORDS}\b")
+# A question word after a preposition ("Uz kādām pakāpēm …", "In which year …", "По каким …"), with the oblique
+# forms that only ask after one ("kādām" alone is also "someone's").
+_PREPOSITION = r"(uz|par|no|ar|pec|pie|pa|in|on|at|for|from|of|by|with|about|в|во|на|о|об|по|с|со|из|для|от|за|к|у)"
+_OBLIQUE = r"(kadam|kadiem|kadai|kuram|kuriem|kurai|кем|ком|чему|каком|какими|которых|которым)"
+_INTERROGATIVE = re.compile(rf"^\W*({_QUESTION_WORDS}|{_PREPOSITION} ({_QUESTION_WORDS}|{_OBLIQUE}))\b")
 # A sentence that is only a courtesy: a greeting, thanks or a sign-off of a few words.
 _COURTESY = re.compile(
     r"^\W*(labdien\w*|labrit|labvakar|sveik\w*|cau|hei|paldies|liels paldies|ar cienu|hello|hi|hey|good (morning|"
@@ -101,12 +105,14 @@ _REQUEST = re.compile(
 _CONFIRMATION = re.compile(
     r"^\W*(vai (ta|tas|tiesa)( tiesam| tiesi| gan)? ?(ir|bija|taisniba)?|vai tiesa|vai taisniba|is (that|it|this) "
     r"(right|true|correct|so)|am i right|right|correct|так ли это|это правда|правда ли это|верно|я прав\w*|"
-    r"(vai )?(jus )?(varat|variet|varetu|vareta|vari|varetum)( man)? (pateikt|pasacit|nosaukt|apstiprinat)"
+    r"(vai )?(jus )?(varat|variet|varetu|vareta|vari|varetum)( man)? "
+    r"(pateikt|pasacit|nosaukt|apstiprinat|pastastit|izstastit|paskaidrot)"
     r"( (precizu|pareizo|isto))?( (skaitu|ciparu|summu|atbildi))?( ludzu)?|"
-    r"(can|could) you (tell|give) me (the )?((exact|right|precise|correct) )?(number|figure|answer|amount)?( please)?|"
+    r"(can|could) you (tell|give|explain)( (it|this|that))?( to)? (me|us)? ?"
+    r"(the )?((exact|right|precise|correct) )?(number|figure|answer|amount)?( please)?|"
     r"(what|which) (is|was) (the )?((exact|right|precise|correct|real|actual) )?(count|number|figure|amount)( then)?|"
     r"(kads|kada) (tad )?(ir|bija) (precizs|pareizais|istais|precizais) (skaits|cipars)|"
-    r"(вы )?(можете|могли бы|не подскажете)( мне)? (сказать|назвать|подтвердить)?( точн\w+| правильн\w+)?"
+    r"(вы )?(можете|могли бы|не подскажете)( мне)? (сказать|назвать|подтвердить|рассказать|объяснить)?( точн\w+| правильн\w+)?"
     r"( цифр\w*| числ\w*| ответ)?( пожалуйста)?|(какая|какое|каково) (же )?(точн|правильн|реальн)\w+ (цифра|число)|"
     # "how many, really?": the figure the sentence before names
     r"cik (tad )?((to|tie|tas|vinu) )?(bija |ir )?(tad )?(patiesiba|isteniba|ista|tiesam|kopa|kopuma)?|"
@@ -121,7 +127,15 @@ _CONFIRMATION = re.compile(
 _MENTION = r"(mention|write|say|include|pieminet|minet|ierakstit|uzrakstit|noradit|упомянуть|написать|указать)"
 _ASKED = r"(asked( me| us)?|wondered|wonders|(pa)?jautaja|(pa)?jauta|vaicaja|спросил\w*|интересуется|интересовал\w*)"
 _EMBEDDED = re.compile(
-    rf"(\b{_WANT} (\w+ ){{0,3}}({_INFO}|{_MENTION})|\b{_ASKED}( \w+)?)\W+(?={_QUESTION_WORDS}\b)"
+    rf"(\b{_WANT} (\w+ ){{0,3}}({_INFO}|{_MENTION})|\b{_ASKED}( \w+)?)\W+"
+    rf"(?=({_PREPOSITION} )?({_QUESTION_WORDS}|{_OBLIQUE})\b)"
+)
+# Curiosity said outright, in a sentence that asks ("Mūsu biedrībai interesē, pēc kādiem principiem tā darbojās?", or
+# one a confirmation after it carries: "… darbojās. Varat pastāstīt?"). Unlike a wish to know, it makes no sentence
+# a question: "I'm curious how funders work with grantees. How did this programme work?" asks the second.
+_CURIOSITY = re.compile(
+    rf"\b(interese|interesetu|interesanti|curious|wondering|интересно|интересует|интересуют)\W+"
+    rf"(?=({_PREPOSITION} )?({_QUESTION_WORDS}|{_OBLIQUE})\b)"
 )
 
 
@@ -149,8 +163,9 @@ _KNOWN = re.compile(
 
 
 def _after_what_is_known(sentence: str) -> str:
-    """The question after what the asker says they know, in its own spelling; the sentence when there is none."""
-    return _after_match(_KNOWN, sentence) or sentence
+    """The question after what the asker says they know (or after their curiosity), in its own spelling; the
+    sentence when there is none."""
+    return _after_match(_KNOWN, sentence) or _after_match(_CURIOSITY, sentence) or sentence
 
 
 def _with_what_it_confirms(sentence: str, sentences: list[str]) -> str:

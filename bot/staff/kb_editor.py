@@ -189,6 +189,19 @@ def _check_duplicates(kb: Any, intent: str, text: str) -> None:
                 )
 
 
+def _check_answerable(kb: Any, intent: str, text: str) -> None:
+    """An example of an entry must be a question its answer gives: one asking for a detail it lacks ("… in Latgale")
+    is declined by the bot whatever the model says (`knowledge.specifics`), so as an example it would only teach
+    the model to pick the entry for questions it cannot answer."""
+    entry = kb.entries.get(intent)
+    missing = kb.specifics.missing_for(text, entry.cannot_tell) if entry is not None else None
+    if missing is not None:
+        raise KbEditError(
+            f"«{text}» asks for a detail the answer of '{intent}' does not give ({missing}): the bot declines such "
+            "a question, so it cannot be an example of this entry."
+        )
+
+
 @functools.lru_cache(maxsize=32)
 def _evaluation_index(path: Path, modified_ns: int) -> LeakIndex:
     """The questions of one evaluation set, indexed for the leak check (re-read when the file changes)."""
@@ -276,5 +289,6 @@ def add_example(
         if parsed != _expected(safe_load(source), intent, language, text):
             raise KbEditError(f"could not add the example to {path.name} without changing anything else")
         _validate_in_copy(data_dir, path, new_text, text, Path(heldout) if isinstance(heldout, str) else heldout)
+        _check_answerable(kb, intent, text)
         _atomic_write(path, new_text)
     return AddedExample(intent=intent, language=language, text=text, path=path)

@@ -179,3 +179,15 @@ async def test_a_long_introduction_does_not_decide_even_a_sure_answer(kb):
     fake = FakeNlu({whole: [("approach_dialogue_support", 0.8)], question: [("results_policy", 0.95)]})
     assert (await _service_over(kb, fake).ask(whole, "en")).intent == "results_policy"
     assert fake.calls == [whole, question]
+
+
+async def test_a_question_about_applying_now_is_no_request_for_a_person(kb):
+    # An asker's introduction can make the model hear "a person, please": applying now is declined instead (the
+    # decline offers staff as well), while a plain request for a person still gets the hand-off.
+    applying = "Esmu sēņotāju kluba dibinātājs. Vai mūsu klubs varētu saņemt finansējumu sēņu pastaigām?"
+    fake = FakeNlu({applying: [("human_handoff", 0.85)]})
+    result = await _service_over(kb, fake).ask(applying, "lv")
+    assert (result.kind, result.intent, result.missing) == ("out_of_scope", "human_handoff", "apply")
+    person = "Vai varu runāt ar kādu no programmas komandas?"
+    fake = FakeNlu({person: [("human_handoff", 0.85)]})
+    assert (await _service_over(kb, fake).ask(person, "lv")).kind == "meta"

@@ -467,3 +467,9 @@ def test_money_per_participant_is_declined_by_the_totals(kb, text, entry):
                                   "Will it run again in 2026?", "Программа работает и в 2025 году?"])
 def test_the_programme_now_or_later_is_not_answered_with_its_period(kb, text):
     assert kb.specifics.missing_for(text, kb.entry("fact_period").cannot_tell) == "apply"
+
+
+@pytest.mark.parametrize("text", ["Mums ir ideja par festivālu Siguldā - cik naudas varam dabūt?",
+                                  "cik lielu summu mēs varētu saņemt?"])
+def test_how_much_we_could_get_is_applying_now(kb, text):
+    assert kb.specifics.missing_for(text, kb.entry("fact_budget").cannot_tell) == "apply"

@@ -68,6 +68,12 @@ def test_no_evidence_means_no_guess(detector, text):
          "cik partneru bija programmai."),
         ("Руковожу хором в Юрмале и хотела бы узнать, сколько было партнёров.", "сколько было партнёров."),
         ("Filmēju video blogu Olainē un gribu pieminēt, cik miljonu bija programmai.", "cik miljonu bija programmai."),
+        # curiosity said outright, before a question word after a preposition
+        ("Labvakar! Mūsu biedrībai interesē, pēc kādiem principiem programma darbojās? Paldies!",
+         "pēc kādiem principiem programma darbojās?"),
+        ("I run a choir in Cēsis and I'm curious how the money was spent?", "how the money was spent?"),
+        ("I run a bootcamp and I'm curious how funders treat grantees. How did this programme work?",
+         "How did this programme work?"),
         # someone's asking, and a request for the answer after it
         ("Esmu mediators Tukumā, un skolotāja man pajautāja, cik projektu bija. Vari pateikt?",
          "cik projektu bija. Vari pateikt?"),
@@ -85,6 +91,12 @@ def test_no_evidence_means_no_guess(detector, text):
          "Mūsu kundzes nevar vienoties, cik ļaužu piedalījās. Vai varat pateikt precīzu skaitu?"),
         ("We argued about how many projects there were. Can you tell me the exact number?",
          "We argued about how many projects there were. Can you tell me the exact number?"),
+        ("Labvakar! Mūsu biedrībai interesē, pēc kādiem principiem programma darbojās. Varat pastāstīt? Paldies!",
+         "pēc kādiem principiem programma darbojās. Varat pastāstīt?"),
+        ("Нас в клубе интересует, как менялись общины. Можете рассказать?", "как менялись общины. Можете рассказать?"),
+        # an aside between two dashes inside the question is part of it
+        ("Uz kādām pakāpēm — no viena cilvēka līdz politikai — programma dalīja pārmaiņas?",
+         "Uz kādām pakāpēm no viena cilvēka līdz politikai programma dalīja pārmaiņas?"),
         # a wish deep inside an introduction belongs to the introduction
         ("I'm a student building a website for a youth NGO, and I need to list its fields. Which were they?",
          "Which were they?"),
