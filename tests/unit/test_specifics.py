@@ -473,3 +473,11 @@ def test_the_programme_now_or_later_is_not_answered_with_its_period(kb, text):
                                   "cik lielu summu mēs varētu saņemt?"])
 def test_how_much_we_could_get_is_applying_now(kb, text):
     assert kb.specifics.missing_for(text, kb.entry("fact_budget").cannot_tell) == "apply"
+
+
+def test_separate_projects_are_no_split(kb):
+    # "atsevišķi projekti" are individual projects (their total); "atsevišķi kultūrai" asks for a split
+    cannot_tell = kb.entry("fact_projects").cannot_tell
+    assert kb.specifics.missing_for("Cik atsevišķi projekti dabūja dzīvi caur šo programmu?", cannot_tell) is None
+    assert kb.specifics.missing_for("Cik naudas atsevišķi kultūrai un izglītībai?",
+                                    kb.entry("fact_budget").cannot_tell) is not None
