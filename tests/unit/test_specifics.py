@@ -481,3 +481,14 @@ def test_separate_projects_are_no_split(kb):
     assert kb.specifics.missing_for("Cik atsevišķi projekti dabūja dzīvi caur šo programmu?", cannot_tell) is None
     assert kb.specifics.missing_for("Cik naudas atsevišķi kultūrai un izglītībai?",
                                     kb.entry("fact_budget").cannot_tell) is not None
+
+
+def test_where_a_named_show_was_included_is_in_its_answer(kb):
+    entry = kb.entry("synergy_art_society_education")
+    assert kb.specifics.missing_for("Where was the LV VS RU performance included?", entry.cannot_tell) is None
+    assert kb.specifics.missing_for("Where were the exchange visits?", entry.cannot_tell) == "places"
+
+
+def test_a_right_to_funding_is_applying_now(kb):
+    text = "Уважаемые коллеги! Мы планируем проект. Подскажите, имеем ли мы право на финансирование по этой программе?"
+    assert kb.specifics.missing_for(text, kb.entry("area_culture_arts").cannot_tell) == "apply"
