@@ -225,7 +225,8 @@ class QAService:
         focus = self.decide_from(*classified[1], language, text)
         if focus.engine != whole.engine:  # the NLU answered one and not the other: scores on different scales
             return whole
-        if focus.kind == "answer" and (whole.kind != "answer" or focus.confidence > whole.confidence):
+        if focus.kind == "answer" and (whole.kind != "answer" or focus.confidence > whole.confidence
+                                       or whole.intent == INTRODUCTION_MAGNET != focus.intent):
             return focus
         return whole
 
@@ -298,7 +299,7 @@ class QAService:
             return None
         asked_of = (result.entry,) if result.entry is not None else result.suggestions
         cannot_tell = {kind for entry in (overview, *asked_of) if entry is not None for kind in entry.cannot_tell}
-        cannot_tell.discard(specifics.several_figures_kind or "")
+        cannot_tell.difference_update(specifics.several_figures_gives)
         missing = specifics.missing_for(text, cannot_tell)
         return replace(result, kind="answer" if missing is None else "out_of_scope", intent=overview.id, entry=overview,
                        suggestions=(), missing=missing)

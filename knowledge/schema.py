@@ -133,6 +133,8 @@ class SeveralFigures(_Strict):
 
     kind: NonEmpty
     entry: NonEmpty
+    # Other kinds `entry` gives though the fact entries do not (an amount of money): not missing when it answers.
+    also_gives: list[NonEmpty] = Field(default_factory=list)
     # Other ways to ask for several figures than `kind` ("cik ilgi, cik naudas, cik cilvēku?").
     patterns: list[NonEmpty] = Field(default_factory=list)
     topics: dict[str, list[NonEmpty]] = Field(min_length=2)
@@ -162,8 +164,10 @@ class SpecificsFile(_Strict):
         unknown = [kind for kind in self.nowhere if kind not in self.kinds]
         if unknown:
             raise ValueError(f"nowhere: unknown kind '{unknown[0]}' (not under kinds)")
-        if self.several_figures is not None and self.several_figures.kind not in self.kinds:
-            raise ValueError(f"several_figures: unknown kind '{self.several_figures.kind}' (not under kinds)")
+        several = self.several_figures
+        unknown = [kind for kind in ((several.kind, *several.also_gives) if several else ()) if kind not in self.kinds]
+        if unknown:
+            raise ValueError(f"several_figures: unknown kind '{unknown[0]}' (not under kinds)")
         return self
 
 

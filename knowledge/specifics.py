@@ -42,6 +42,7 @@ class _Kind:
 @dataclass(frozen=True)
 class _SeveralFigures:
     kind: str  # the kind that asks for two figures
+    gives: tuple[str, ...]  # `kind` and the other kinds the entry gives
     entry: str  # the entry that gives them together
     patterns: tuple[re.Pattern[str], ...]  # other ways to ask for several figures
     topics: tuple[tuple[re.Pattern[str], ...], ...]
@@ -61,6 +62,7 @@ class Specifics:
         several = spec.several_figures
         self._several_figures = None if several is None else _SeveralFigures(
             several.kind,
+            (several.kind, *several.also_gives),
             several.entry,
             tuple(re.compile(pattern) for pattern in several.patterns),
             tuple(tuple(re.compile(pattern) for pattern in patterns) for patterns in several.topics.values()),
@@ -70,6 +72,11 @@ class Specifics:
     def several_figures_kind(self) -> str | None:
         """The kind that asks for two figures ("how many … and how many …")."""
         return None if self._several_figures is None else self._several_figures.kind
+
+    @property
+    def several_figures_gives(self) -> tuple[str, ...]:
+        """The kinds the entry of several figures gives: `several_figures_kind` and `also_gives`."""
+        return () if self._several_figures is None else self._several_figures.gives
 
     @property
     def several_figures_entry(self) -> str | None:

@@ -159,13 +159,22 @@ def _embedded_question(sentence: str) -> str | None:
 _KNOWN = re.compile(
     r"^\W*(i (already )?know|we (already )?know|(es )?(jau )?zinu|(mes )?(jau )?zinam|я (уже )?знаю|мы (уже )?знаем)\b"
     r"[^?]*?\W(but|bet|а|но)\W+"
+    # … or says it after the topic, as something told, read or understood ("Budžetu jau zinu, bet …", "Par naudu man
+    # jau pateica, bet …", "ok so i know it ran …, but like …", "партнёров было 66, это понятно, а …")
+    r"|^[^?]*?\b(jau (zinu|zinam|lasiju|dzirdeju|sapratu|pateica|teica|stastija)|(zinu|lasiju|sapratu) jau|"
+    r"i (already )?know|i('ve| have) (already )?read|(я )?(уже )?знаю|ja (uzhe )?znaju|это понятно|это ясно)\b"
+    r"[^?]*?\W(but|bet|а|но|a(?= (skolko|kak|chto|kakie|cik|kas|ko|kur|kad)\b))\W+"
 )
 
 
 def _after_what_is_known(sentence: str) -> str:
     """The question after what the asker says they know (or after their curiosity), in its own spelling; the
-    sentence when there is none."""
-    return _after_match(_KNOWN, sentence) or _after_match(_CURIOSITY, sentence) or sentence
+    sentence when there is none, or when what follows only asks to confirm it ("Zinu, ka bija 170, bet cik tad
+    patiesībā?")."""
+    question = _after_match(_KNOWN, sentence)
+    if question is not None and _CONFIRMATION.search(fold(question)):
+        question = None
+    return question or _after_match(_CURIOSITY, sentence) or sentence
 
 
 def _with_what_it_confirms(sentence: str, sentences: list[str]) -> str:

@@ -443,6 +443,8 @@ def test_several_figures_of_one_topic_or_where_neither_entry_can_tell_are_still_
         ("entry: programme_overview", "entry: programme_summary", "unknown entry id 'programme_summary'"),
         ("  kind: two_figures", "  kind: three_figures", "several_figures: unknown kind 'three_figures'"),
         ("  kind: two_figures", "  kind: breakdown", "entry 'programme_overview' cannot tell 'breakdown'"),
+        ("also_gives: [amount]", "also_gives: [treasure]", "several_figures: unknown kind 'treasure'"),
+        ("also_gives: [amount]", "also_gives: [by_year]", "entry 'programme_overview' cannot tell 'by_year'"),
     ],
 )
 def test_a_broken_several_figures_section_is_refused_with_the_file(tmp_path, old, new, error):
@@ -492,3 +494,16 @@ def test_where_a_named_show_was_included_is_in_its_answer(kb):
 def test_a_right_to_funding_is_applying_now(kb):
     text = "Уважаемые коллеги! Мы планируем проект. Подскажите, имеем ли мы право на финансирование по этой программе?"
     assert kb.specifics.missing_for(text, kb.entry("area_culture_arts").cannot_tell) == "apply"
+
+
+def test_money_for_something_a_count_entry_names_is_no_count(kb):
+    # the projects' answer names the visits, not what they cost
+    for entry in ("fact_projects", "fact_partners", "fact_participants"):
+        assert kb.specifics.missing_for("Сколько денег потратили на визиты по обмену опытом?",
+                                        kb.entry(entry).cannot_tell) == "amount"
+
+
+def test_in_order_to_support_is_no_wish_for_support(kb):
+    text = "Ko ieteikts darīt, lai atbalstītu kopienu līderus un sadarbotos ar pašvaldības iestādēm?"
+    assert kb.specifics.missing_for(text, kb.entry("rec_communities").cannot_tell) is None
+    assert kb.specifics.missing_for("Vai jūs atbalstītu mūsu biedrības ideju?", []) == "apply"

@@ -80,6 +80,16 @@ def test_no_evidence_means_no_guess(detector, text):
         # what the asker already knows is not what they ask
         ("I know there were 170 projects, but how many partners were on board?", "how many partners were on board?"),
         ("Я знаю про 170 проектов, а партнёров сколько было?", "партнёров сколько было?"),
+        ("Budžetu jau zinu, bet cik tad projektu par to naudu izdevās uztaisīt?",
+         "cik tad projektu par to naudu izdevās uztaisīt?"),
+        ("ok so i know it ran from 2016 to 2021 but like how many participants were there in total?",
+         "like how many participants were there in total?"),
+        ("ja znaju chto budzhet byl pochti tri milliona, a skolko narodu v itoge pouchastvovalo?",
+         "skolko narodu v itoge pouchastvovalo?"),
+        ("ну вот партнёров было шестьдесят шесть это понятно а чего в итоге-то добились?", "чего в итоге-то добились?"),
+        # … unless what follows only asks to confirm it
+        ("Zinu, ka projektu bija 170, bet cik tad patiesībā?", "Zinu, ka projektu bija 170, bet cik tad patiesībā?"),
+        ("I know a lot about it, but how many partners?", "how many partners?"),
         # a question that only asks to confirm takes the sentence before it, which says what
         ("Labdien! Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?",
          "Lasīju, ka partneru bija ap simtu. Vai tā tiešām ir?"),
