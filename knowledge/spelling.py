@@ -11,6 +11,8 @@ the ending: Latvian and Russian forms of one word differ just so ("projekta" / "
 that is grammar, not a slip. The word becomes the known word that close which the knowledge base uses most, if it
 uses it at least `CLEAR_LEAD` times as often as the next ("parnters": "partners", not the rare "parters"); with no
 clear candidate, and for known words, numbers and short words, the text stays as typed.
+A word the knowledge base has only once, one slip from a word it has at least `TYPO_LEAD` times, is the typing slip
+of an example written to teach slips ("partenru skaits?"), not a word of its own: it is corrected too.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .text import fold, script_of
 
 MIN_LENGTH = 5
 CLEAR_LEAD = 2
+TYPO_LEAD = 5
 STEM_END = 3  # the last letters, where endings are: no missing letter is put back there
 MAX_LENGTH = 30  # a longer "word" is no word (a run of letters pasted or held down): its candidates would be many
 _WORD = re.compile(r"[^\W\d_]+")
@@ -44,10 +47,13 @@ class SpellingCorrector:
 
     def _word(self, word: str) -> str:
         folded = fold(word)
-        if not MIN_LENGTH <= len(folded) <= MAX_LENGTH or folded in self._known:
+        seen = self._known.get(folded, 0)
+        if not MIN_LENGTH <= len(folded) <= MAX_LENGTH or seen > 1:
             return word
         candidates = sorted({c for c in self._slips_undone(folded) if c in self._known}, key=lambda c: -self._known[c])
         if not candidates or len(candidates) > 1 and self._known[candidates[0]] < CLEAR_LEAD * self._known[candidates[1]]:
+            return word
+        if seen and self._known[candidates[0]] < TYPO_LEAD:
             return word
         return candidates[0]
 

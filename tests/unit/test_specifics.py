@@ -507,3 +507,27 @@ def test_in_order_to_support_is_no_wish_for_support(kb):
     text = "Ko ieteikts darīt, lai atbalstītu kopienu līderus un sadarbotos ar pašvaldības iestādēm?"
     assert kb.specifics.missing_for(text, kb.entry("rec_communities").cannot_tell) is None
     assert kb.specifics.missing_for("Vai jūs atbalstītu mūsu biedrības ideju?", []) == "apply"
+
+
+@pytest.mark.parametrize(("entry", "text", "kind"), [
+    ("closing_quote", "No kura Raiņa darba ir ņemts noslēguma citāts?", "quote_source"),
+    ("closing_quote", "Kurā gadā Rainis uzrakstīja šo citātu?", "quote_source"),
+    ("closing_quote", "Из какого произведения эта цитата?", "quote_source"),
+    ("synergy_art_society_education", "Кто автор пьесы LV VS RU?", "who"),
+    ("recommendations_overview", "Who were the experts that wrote the recommendations?", "who"),
+    ("fact_projects", "Man ir veikals Zilupē. Vai kāds no tiem projektiem notika arī pie mums Zilupē?", "by_region"),
+    ("fact_participants", "Сколько участников было из Лудзы?", "by_region"),
+    ("synergy_art_society_education", "Is LV VS RU still on stage somewhere? I want tickets for next weekend.", "apply"),
+    ("fact_budget", "Is the programme still lending money to small businesses? I need a loan for my café.", "apply"),
+])
+def test_details_blind29_asked_that_no_answer_gives(kb, entry, text, kind):
+    assert kb.specifics.missing_for(text, kb.entry(entry).cannot_tell) == kind
+
+
+@pytest.mark.parametrize(("entry", "text"), [
+    ("closing_quote", "Kādi vārdi ir prezentācijas beigās?"),
+    ("rec_communities", "Ko programma iesaka, lai kopienu līderi saņemtu atbalstu?"),
+    ("fact_participants", "Сколько всего было участников?"),
+])
+def test_what_blind29_asked_that_the_answers_give(kb, entry, text):
+    assert kb.specifics.missing_for(text, kb.entry(entry).cannot_tell) is None

@@ -61,3 +61,9 @@ def test_the_matcher_corrects_towards_every_example_title_and_answer(kb):
     spelling = LexicalMatcher(kb).spelling
     assert "partners" in spelling
     assert spelling.correct("how many parnters were involved?") == "how many partners were involved?"
+
+
+def test_a_slip_the_examples_teach_once_is_still_corrected():
+    corrector = SpellingCorrector(["partneru skaits"] * 5 + ["partenru skaits?", "vards", "vards", "vadrs"])
+    assert corrector.correct("partenru skaits?") == "partneru skaits?"
+    assert corrector.correct("vadrs") == "vadrs"  # its neighbour is not common enough to call it a slip
