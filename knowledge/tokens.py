@@ -10,7 +10,8 @@ spaCy's rules that matter here: a possessive 's is split off ("programme's" → 
 an apostrophe ("I'm", "didn't"), "&" or "@" are one token that is not a word, so they are dropped; a hyphen
 or slash between letters, and a hyphen between digits, splits ("e-pasts" → "e", "pasts"; "2016-2021"); an en
 or em dash between digits does not, and the token is no number, so it is dropped ("2016–2021"); a word with a
-hyphen before a space is one token that is no word, dropped too ("Russian- and Latvian-speaking").
+hyphen before a space is one token that is no word, dropped too ("Russian- and Latvian-speaking"); so is a single
+letter with a dot after it, an initial ("J. Miller", "А. Смирнов", "Plan B.").
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ _POSSESSIVE = re.compile(r"(.+?)['’][sS]")
 def tokens(text: str) -> list[str]:
     """Folded alphabetic and numeric tokens of `text`, in order."""
     out: list[str] = []
-    for chunk in _CHUNK.findall(text):
+    for match in _CHUNK.finditer(text):
+        chunk = match.group()
+        if len(chunk) == 1 and chunk.isalpha() and text.startswith(".", match.end()):
+            continue  # an initial
         if chunk.isalnum():
             pieces = [chunk]
         elif "@" in chunk or "&" in chunk:

@@ -68,3 +68,10 @@ def test_the_matcher_loads_no_spacy_and_bad_input_is_harmless(kb):
     matcher = LexicalMatcher(kb)
     for text in ("", "?" * 500, "😀" * 300, "I'm & @you", "2016.–2021."):
         matcher.rank(text)
+
+
+def test_an_initial_is_no_word():
+    # spaCy keeps a letter and its dot as one token that is not a word: signatures of formal letters add nothing
+    assert tokens("Yours faithfully, J. Miller") == ["yours", "faithfully", "miller"]
+    assert tokens("С уважением, А. Смирнов") == ["с", "уважением", "смирнов"]
+    assert tokens("Plan B, not plan A.") == ["plan", "b", "not", "plan"]
