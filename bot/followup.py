@@ -125,14 +125,14 @@ async def answer_in_context(qa: QAService, text: str, fallback: str, context: Co
         missing = qa.kb.specifics.missing_for(text, entry.cannot_tell)
         if missing is not None:
             return QAResult("out_of_scope", language, "context", entry.id, 1.0, entry=entry, missing=missing)
-    classified = await qa.classify_question(text, language)
-    plain = qa.decide_question(text, language, classified)
+    classification = await qa.classify_question(text, language)
+    plain = qa.decide_question(text, language, classification)
     if plain.kind == "answer" and not is_continuation(text):
         return plain
     if plain.kind == "meta" or (plain.kind == "out_of_scope" and plain.intent in DECLINED
                                 and plain.confidence >= 0.5):
         return plain
-    engine, ranking = qa.combined(*classified[-1])  # the asking sentences, when the message has others
+    engine, ranking = qa.combined(*classification.rankings[-1])  # the asking sentences, when the message has others
     lifted = rerank_in_context(qa.kb, ranking, context, CONTEXT_BOOST)
     in_context = qa.within_limits(qa.decide(lifted, engine, language), text)
     return in_context if in_context.kind == "answer" else plain

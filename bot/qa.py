@@ -30,7 +30,7 @@ import contextlib
 import copy
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -120,6 +120,16 @@ class QAResult:
         return self.intent if self.kind == "meta" and self.intent else self.kind
 
 
+@dataclass(frozen=True)
+class Classification:
+    """A message's rankings — of the whole, then of its asking sentences when `QAService.wants_focus` asked for
+    them — and the decision on the whole, which choosing whether to classify the sentences needed already and the
+    final decision needs again."""
+
+    whole: QAResult
+    rankings: list[Classified]
+
+
 class QAService:
     def __init__(
         self,
@@ -185,16 +195,17 @@ class QAService:
         focus = asking_part(text, at_dashes=False)
         return (text,) if focus == text or len(words(focus)) < MIN_FOCUS_WORDS else (text, focus)
 
-    async def classify_question(self, text: str, language: str) -> list[Classified]:
+    async def classify_question(self, text: str, language: str) -> Classification:
         """`classify` of the message, then of its asking sentences alone if they could change the decision
         (`wants_focus`): one parse for most messages; two for an unsure one with sentences around its question, or a
         long one that is mostly introduction (8 % of the evaluation sets' questions, which are rich in those;
         none of `make bench-load`'s)."""
         parts = self.question_texts(text)
         classified = [await self.classify(parts[0])]
-        if self.wants_focus(parts, self.decide_from(*classified[0], language, text)):
+        whole = self.decide_from(*classified[0], language, text)
+        if self.wants_focus(parts, whole):
             classified.append(await self.classify(parts[1]))
-        return classified
+        return Classification(whole, classified)
 
     @staticmethod
     def wants_focus(parts: tuple[str, ...], whole: QAResult) -> bool:
@@ -209,7 +220,7 @@ class QAService:
         return (not (whole.kind == "answer" and whole.confidence >= SURE_ANSWER) or whole.intent == INTRODUCTION_MAGNET
                 or mostly_introduction)
 
-    def decide_question(self, text: str, language: str, classified: Sequence[Classified]) -> QAResult:
+    def decide_question(self, text: str, language: str, classification: Classification) -> QAResult:
         """The decision for a message from the classification of the whole and, when `wants_focus` asked for it,
         of its asking sentences.
 
@@ -217,12 +228,12 @@ class QAService:
         "Labdien! Esmu bibliotekāre Rēzeknē, gatavoju stendu. Kurā gadā programma sākās? Paldies!" is about the
         period, however much of the message is about the library. What the question asks for (`within_limits`)
         is read from the whole message either way."""
-        whole = self.decide_from(*classified[0], language, text)
+        whole = classification.whole
         if _TRANSLATION_REQUEST.search(fold(text)):
             return QAResult("out_of_scope", language, whole.engine, "smalltalk", 1.0)
-        if len(classified) < 2:
+        if len(classification.rankings) < 2:
             return whole
-        focus = self.decide_from(*classified[1], language, text)
+        focus = self.decide_from(*classification.rankings[1], language, text)
         if focus.engine != whole.engine:  # the NLU answered one and not the other: scores on different scales
             return whole
         if focus.kind == "answer" and (whole.kind != "answer" or focus.confidence > whole.confidence

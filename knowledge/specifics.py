@@ -69,13 +69,9 @@ class Specifics:
         )
 
     @property
-    def several_figures_kind(self) -> str | None:
-        """The kind that asks for two figures ("how many … and how many …")."""
-        return None if self._several_figures is None else self._several_figures.kind
-
-    @property
     def several_figures_gives(self) -> tuple[str, ...]:
-        """The kinds the entry of several figures gives: `several_figures_kind` and `also_gives`."""
+        """The kinds the entry of several figures gives: the kind that asks for two figures ("how many … and how
+        many …") and `also_gives`."""
         return () if self._several_figures is None else self._several_figures.gives
 
     @property

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.nlu_client import IntentScore
-from bot.qa import QAService
+from bot.qa import Classification, QAService
 from knowledge.language import LanguageDetector
 from knowledge.loader import EVAL_FILES, KnowledgeBase, load_heldout, load_knowledge_base
 from knowledge.matcher import LexicalMatcher
@@ -132,10 +132,11 @@ def evaluate_set(
         # The same path as the bot's (`QAService.classify_question`, `decide_question`), with the NLU's answers
         # fetched beforehand.
         classified = [(nlu, lexical)]
-        if service.wants_focus(parts, service.decide_from(nlu, lexical, "lv", item.text)):
+        whole = service.decide_from(nlu, lexical, "lv", item.text)
+        if service.wants_focus(parts, whole):
             classified.append((nlu_rankings[parts[1]] if nlu_rankings is not None else None,
                                service.lexical_rank(parts[1])))
-        decision = service.decide_question(item.text, "lv", classified)
+        decision = service.decide_question(item.text, "lv", Classification(whole, classified))
         bot_right = bot_is_right(item, decision.kind, decision.intent, kb)
         report.score("bot").add(group, bot_right)
         report.by_style[item.style or "unlabelled"].add(group, bot_right)
