@@ -91,6 +91,9 @@ LEXICAL_SUPPORT = 0.1
 DECLINED = ("out_of_scope", "smalltalk")
 HUMAN_HANDOFF = "human_handoff"
 APPLYING_NOW = "apply"  # the specifics kind for calls, deadlines and eligibility today
+# What a request for a person may ask that the bot declines in substance (with the offer to pass it to staff):
+# applying now, a call back, a document sent.
+HANDOFF_DECLINED = (APPLYING_NOW, "contacts", "documents")
 
 # A request to translate something: the bot is no translator, whatever programme words the text to translate has
 # ("Translate 'social cohesion' into Italian", "iztulko uz vāciski …"). Off-topic, so no hand-off to staff either.
@@ -291,8 +294,9 @@ class QAService:
             return result
         if result.kind == "meta" and result.intent == HUMAN_HANDOFF:
             # "Could our club get funding for …?" is a question about applying now, not a request for a person
-            # (the model can take an asker's introduction for one): declined, and the decline offers staff too.
-            applying = self.kb.specifics.asked(text, (APPLYING_NOW,))
+            # (the model can take an asker's introduction for one); "Call me back tomorrow", "send me the
+            # presentation" ask for what the bot cannot do: declined, and the decline offers staff too.
+            applying = self.kb.specifics.asked(text, HANDOFF_DECLINED)
             return result if applying is None else replace(result, kind="out_of_scope", missing=applying)
         if result.kind != "answer" or result.entry is None:
             return result

@@ -60,11 +60,13 @@ def script_of(text: str) -> str | None:
 # question pulls a classifier away from it. Sentences end at . ! ? ; — not at a colon, which mostly opens the detail
 # asked ("Which area got the most: culture or education?", "How was it evaluated: surveys, interviews?") — and a dash
 # between spaces separates the parts of a sentence; a dot after a digit is an ordinal, not a sentence end ("2019.
-# gadā", "21. gadsimta"), unless a capital letter follows ("… joined around 2012. So which years …?").
-_SENTENCE = re.compile(r"(?:[^.!?;]|(?<=\d)\.(?!\s*[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ]))+[.!?;]*")
+# gadā", "21. gadsimta"), unless a capital letter follows ("… joined around 2012. So which years …?"). In chat an
+# emoji ends a sentence too ("klientes strīdas, vai tur bija miljoni 😅 cik naudas bija visai programmai?").
+_EMOJI = "\U0001F300-\U0001FAFF\u2600-\u27BF"
+_SENTENCE = re.compile(rf"(?:[^.!?;{_EMOJI}]|(?<=\d)\.(?!\s*[A-ZĀČĒĢĪĶĻŅŠŪŽА-ЯЁ]))+[.!?;{_EMOJI}\s]*")
 _DASH = re.compile(r"\s[-–—]+\s")
 _QUESTION_WORDS = (
-    r"(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|vai|"
+    r"(cik|ka|kas|ko|kam|kads|kada|kadi|kadas|kadu|kados|kur|kurp|kad|kapec|kuri|kuras|kurs|kura|kuros|kurus|vai|"
     r"pastastiet|pastasti|"
     r"how|what|which|who|whom|whose|where|when|why|is|are|was|were|did|do|does|can|could|would|should|will|tell|"
     r"сколько|как|какой|какая|какие|каких|каким|какую|каков|кто|кому|чем|где|куда|когда|почему|зачем|что|"
@@ -90,12 +92,14 @@ _WANT = (
     r"gribetum|grib|velos|veletos|velas|vajag|vajadzetu|хочу|хотел\w* бы|хотим|хочет|хотят|просит|просил\w*|нужн\w*|"
     r"нужен)"
 )
-_INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|узнать|выяснить|названи\w*|имена|список)"
+_INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|знать|узнать|выяснить|названи\w*|имена|список)"
+# The Latvian debitive says the wish and the knowing in one word ("Man jāzina, kurus gadus …").
+_MUST_KNOW = r"(jazina|jauzina|janoskaidro)"
 # The wish opens the sentence (within its first four words): deep inside a long introduction ("I'm a student making a
 # website for a youth NGO, and I need to list …") it belongs to the introduction, whose words are not the detail asked.
 _REQUEST = re.compile(
-    rf"^\W*(\w+\W+){{0,3}}{_WANT} (\w+ ){{0,3}}{_INFO}\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|"
-    r"name them|list them|please (list|name))\b"
+    rf"^\W*(\w+\W+){{0,3}}({_WANT} (\w+ ){{0,3}}{_INFO}|{_MUST_KNOW})\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|"
+    r"name them|list them|please (list|name))\b|^\W*(the )?(names|list|nosaukumi|nosaukumus|saraksts|sarakstu|названия|список)\b"
 )
 
 
@@ -127,7 +131,7 @@ _CONFIRMATION = re.compile(
 _MENTION = r"(mention|write|say|include|pieminet|minet|ierakstit|uzrakstit|noradit|упомянуть|написать|указать)"
 _ASKED = r"(asked( me| us)?|wondered|wonders|(pa)?jautaja|(pa)?jauta|vaicaja|спросил\w*|интересуется|интересовал\w*)"
 _EMBEDDED = re.compile(
-    rf"(\b{_WANT} (\w+ ){{0,3}}({_INFO}|{_MENTION})|\b{_ASKED}( \w+)?)\W+"
+    rf"(\b{_WANT} (\w+ ){{0,3}}({_INFO}|{_MENTION})|\b{_MUST_KNOW}|\b{_ASKED}( \w+)?)\W+"
     rf"(?=({_PREPOSITION} )?({_QUESTION_WORDS}|{_OBLIQUE})\b)"
 )
 # Curiosity said outright, in a sentence that asks ("Mūsu biedrībai interesē, pēc kādiem principiem tā darbojās?", or
@@ -308,7 +312,7 @@ def transliterate_russian(text: str, style: str = "j") -> str:
 
 # Russian texts the classifiers also learn in Latin letters (the first few examples of an intent): enough for the
 # character n-grams to meet "skolko ljudej", few enough not to slow training down.
-LATIN_LETTER_COPIES = 4
+LATIN_LETTER_COPIES = 8
 
 
 def latin_letter_copy(text: str, number: int) -> str:

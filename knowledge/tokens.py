@@ -11,7 +11,8 @@ an apostrophe ("I'm", "didn't"), "&" or "@" are one token that is not a word, so
 or slash between letters, and a hyphen between digits, splits ("e-pasts" → "e", "pasts"; "2016-2021"); an en
 or em dash between digits does not, and the token is no number, so it is dropped ("2016–2021"); a word with a
 hyphen before a space is one token that is no word, dropped too ("Russian- and Latvian-speaking"); so is a single
-letter with a dot after it, an initial ("J. Miller", "А. Смирнов", "Plan B.").
+letter with a dot after it, an initial ("J. Miller", "А. Смирнов", "Plan B."); and an emoticon with a letter
+(":D", ";-P", "joku:D"), one token that is no word.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ STOP_WORDS_DIR = Path(__file__).resolve().parent / "stop_words"
 _CHUNK = re.compile(r"[\w@]+(?:(?:\.[–—]|[-–—'’.,/:&@])\w+)*(?:-(?=\s|$))?", re.UNICODE)
 _INFIX = re.compile(r"(?<=[^\W\d_])[-–—/'’:](?=[^\W\d_])|(?<=\d)-(?=\d)")
 _POSSESSIVE = re.compile(r"(.+?)['’][sS]")
+_EMOTICON = re.compile(r"[:;=]-?[DPOXdpox](?!\w)")
 
 
 def tokens(text: str) -> list[str]:
     """Folded alphabetic and numeric tokens of `text`, in order."""
     out: list[str] = []
+    text = _EMOTICON.sub(" ", text)
     for match in _CHUNK.finditer(text):
         chunk = match.group()
         if len(chunk) == 1 and chunk.isalpha() and text.startswith(".", match.end()):

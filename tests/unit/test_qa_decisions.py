@@ -191,3 +191,18 @@ async def test_a_question_about_applying_now_is_no_request_for_a_person(kb):
     person = "Vai varu runāt ar kādu no programmas komandas?"
     fake = FakeNlu({person: [("human_handoff", 0.85)]})
     assert (await _service_over(kb, fake).ask(person, "lv")).kind == "meta"
+
+
+@pytest.mark.parametrize(
+    ("text", "missing"),
+    [
+        ("Piezvaniet man, lūdzu, rīt pēc pusdienām, gribu parunāt par sadarbību.", "contacts"),
+        ("Please send me the presentation, I need the slides.", "documents"),
+    ],
+)
+async def test_a_request_the_bot_cannot_carry_out_is_declined_with_the_offer_of_staff(kb, text, missing):
+    # "Call me back", "send me the file": the hand-off's reply ("write your question, I will pass it on") would make
+    # the asker type it again; the decline passes this very message on with one tap.
+    fake = FakeNlu({text: [("human_handoff", 0.85)]})
+    result = await _service_over(kb, fake).ask(text, "lv")
+    assert (result.kind, result.missing) == ("out_of_scope", missing)

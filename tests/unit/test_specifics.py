@@ -286,6 +286,27 @@ def test_how_many_of_a_group_is_declined_even_by_the_entry_with_the_total(kb, te
         ("fact_participants", "Сколько участников было из Лудзы?", "by_region"),
         ("synergy_art_society_education", "Is LV VS RU still on stage somewhere? I want tickets for next weekend.", "apply"),
         ("fact_budget", "Is the programme still lending money to small businesses? I need a loan for my café.", "apply"),
+        # found in the tenth session's rounds: smaller towns and Riga's districts; what staff earned; applying now
+        ("fact_projects", "Vai Vecumniekos arī bija kāds projekts no šīs programmas?", "by_region"),
+        ("fact_projects", "Сколько проектов было в Пурвциемсе?", "by_region"),
+        ("fact_partners", "Сколько зарабатывали сотрудники программы?", "pay"),
+        ("approach_dialogue_support", "Мы подали заявку, когда будет ответ?", "apply"),
+        ("approach_dialogue_support", "Mēs iesniedzām pieteikumu, kad būs atbilde?", "apply"),
+        ("results_overview", "kas programmai nesanāca? kādas bija lielākās neveiksmes?", "failures"),
+        ("programme_overview", "what didn't work, any projects that flopped?", "failures"),
+        ("results_overview", "что у программы не получилось?", "failures"),
+        ("results_overview", "what was the single most important result?", "ranking"),
+        ("areas_overview", "kuram virzienam programma pievērsa visvairāk uzmanības?", "ranking"),
+        ("results_overview", "какой самый важный результат?", "ranking"),
+        ("synergy_art_society_education", "kurās skolās tieši rādīja izrādi?", "places"),  # it names the scheme only
+        ("synergy_art_society_education", "which school saw the show?", "places"),
+        ("approach_ngo_newcomers", "kuras nvo bija tie jaunpienācēji? nosauc dažas", "names"),
+        ("programme_overview", "Kuros novados programma bija visaktīvākā?", "ranking"),
+        ("programme_overview", "Pārbaudiet, vai mana ideja par kopienas dārzu atbilst programmas mērķiem.", "apply"),
+        ("programme_overview", "A puppet theatre for kindergartens: would it get funded?", "apply"),
+        ("programme_overview", "Nosūtiet man prezentāciju, lūdzu.", "documents"),
+        ("programme_overview", "Lūdzu, lai kāds no komandas man šodien atzvana.", "contacts"),
+        ("fact_budget", "No kādiem līdzekļiem programmu finansēja?", "who"),  # where the money came from
     ],
 )
 def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
@@ -331,6 +352,14 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("rec_communities", "Ko programma iesaka, lai kopienu līderi saņemtu atbalstu?"),  # "lai …": a purpose
         ("closing_quote", "Kādi vārdi ir prezentācijas beigās?"),
         ("fact_participants", "Сколько всего было участников?"),
+        # those who applied then are the applicants the programme talked with, not someone applying now
+        ("approach_dialogue_support", "Общались ли организаторы с теми, кто подавал заявки?"),
+        ("approach_dialogue_support", "Vai programmas vadība runāja ar tiem, kas iesniedza pieteikumus?"),
+        ("approach_dialogue_support", "Did they talk to the people who applied for funding?"),
+        ("results_overview", "What were the most important results?"),  # the results it lists, no one ranked first
+        ("results_overview", "Kādi bija galvenie rezultāti?"),
+        ("synergy_art_society_education", "Which school programme included the show?"),
+        ("results_21st_skills", "Vai programma mazināja kritiskās domāšanas trūkumu?"),  # a lack it fought, no failure
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):

@@ -58,6 +58,14 @@ def test_no_evidence_means_no_guess(detector, text):
         ("Kuras biedrības piedalījās? Gribētu sarakstu.", "Kuras biedrības piedalījās? Gribētu sarakstu."),
         ("Esmu skolotāja Bauskā. Какие школы участвовали? Перечислите.", "Какие школы участвовали? Перечислите."),
         ("Esmu skolotāja un gribu pieteikties. Cik projektu bija kopā?", "Cik projektu bija kopā?"),  # a wish, no ask
+        # the Latvian debitive is a wish to know in one word; "kurus" asks like "kuri"
+        ("Rakstu kursa darbu par NVO. Man jāzina, kurus gadus aptvēra programma.", "kurus gadus aptvēra programma."),
+        ("Я учитель. Хочу знать, сколько было партнёров.", "сколько было партнёров."),
+        # in chat an emoji ends a sentence
+        ("esmu friziere, klientes strīdas, vai tur bija miljoni 😅 cik naudas bija visai programmai?",
+         "cik naudas bija visai programmai?"),
+        # a sentence opening with "names" or "list" asks for them
+        ("Which places were brought back to life? Names of the towns", "Which places were brought back to life? Names of the towns"),
         # someone else's wish to know, without a question mark: the question after it
         ("Hello! I am a trainee at an EU office in Riga. My supervisor wants to know which years it covered. Thanks!",
          "which years it covered."),

@@ -75,3 +75,10 @@ def test_an_initial_is_no_word():
     assert tokens("Yours faithfully, J. Miller") == ["yours", "faithfully", "miller"]
     assert tokens("С уважением, А. Смирнов") == ["с", "уважением", "смирнов"]
     assert tokens("Plan B, not plan A.") == ["plan", "b", "not", "plan"]
+
+
+def test_an_emoticon_is_no_word():
+    # in chat ":D" or ";-P" ends a sentence; spaCy keeps it as one token that is not a word, also glued to a word
+    assert tokens("pastāsti kādu joku :D") == ["pastasti", "kadu", "joku"]
+    assert tokens("labi;-P un tad") == ["labi", "un", "tad"]
+    assert tokens("Piezīme: Darbs") == ["piezime", "darbs"]
