@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from knowledge.figures import Figures
 from knowledge.language import LanguageDetector
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import LexicalMatcher
@@ -150,6 +151,8 @@ class QAService:
         self._matcher = matcher
         self._detector = detector
         self._thresholds = {"rasa": rasa_thresholds, "lexical": lexical_thresholds, "context": rasa_thresholds}
+        self._figures = Figures({entry_id: (entry.answer.lv, entry.answer.en, entry.answer.ru)
+                                 for entry_id, entry in kb.entries.items()})
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase, nlu: NluClient | None, matcher: LexicalMatcher,
@@ -225,9 +228,18 @@ class QAService:
 
     def decide_question(self, text: str, language: str, classification: Classification) -> QAResult:
         """The decision for a message from the classification of the whole and, when `wants_focus` asked for it,
-        of its asking sentences.
+        of its asking sentences — unless it asks what one of the presentation's figures is ("What are the 66?"),
+        which the entry stating that figure answers (knowledge/figures.py), within that entry's limits."""
+        result = self._decided(text, language, classification)
+        figure_entry = self._figures.asked_about(text)
+        if (figure_entry is None or result.kind == "answer" and result.intent == figure_entry or result.missing is not None
+                or result.kind not in ("answer", "clarify", "out_of_scope")):
+            return result
+        entry = self.kb.entry(figure_entry)
+        return self.within_limits(QAResult("answer", language, result.engine, figure_entry, 1.0, entry=entry), text)
 
-        The asking sentences win when they give an answer and the whole does not, or a more confident one:
+    def _decided(self, text: str, language: str, classification: Classification) -> QAResult:
+        """The asking sentences win when they give an answer and the whole does not, or a more confident one:
         "Labdien! Esmu bibliotekāre Rēzeknē, gatavoju stendu. Kurā gadā programma sākās? Paldies!" is about the
         period, however much of the message is about the library. What the question asks for (`within_limits`)
         is read from the whole message either way."""

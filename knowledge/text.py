@@ -92,14 +92,19 @@ _WANT = (
     r"gribetum|grib|velos|veletos|velas|vajag|vajadzetu|хочу|хотел\w* бы|хотим|хочет|хотят|просит|просил\w*|нужн\w*|"
     r"нужен)"
 )
-_INFO = r"(know|find out|learn|names?|lists?|zinat|uzzinat|noskaidrot|nosaukum\w*|sarakst\w*|vard\w*|знать|узнать|выяснить|названи\w*|имена|список)"
+_INFO = r"(know|find out|learn|check|clarify|names?|lists?|zinat|uzzinat|noskaidrot|precizet|parbaudit|уточнить|проверить|nosaukum\w*|sarakst\w*|vard\w*|знать|узнать|выяснить|названи\w*|имена|список)"
 # The Latvian debitive says the wish and the knowing in one word ("Man jāzina, kurus gadus …").
 _MUST_KNOW = r"(jazina|jauzina|janoskaidro)"
 # The wish opens the sentence (within its first four words): deep inside a long introduction ("I'm a student making a
 # website for a youth NGO, and I need to list …") it belongs to the introduction, whose words are not the detail asked.
 _REQUEST = re.compile(
     rf"^\W*(\w+\W+){{0,3}}({_WANT} (\w+ ){{0,3}}{_INFO}|{_MUST_KNOW})\b|\b(nosauciet|uzskaitiet|nosauc|uzskaiti|назовите|перечислите|"
-    r"name them|list them|please (list|name))\b|^\W*(the )?(names|list|nosaukumi|nosaukumus|saraksts|sarakstu|названия|список)\b"
+    r"name them|list them|please (list|name))\b|^\W*(the )?(names|list|nosaukumi|nosaukumus|saraksts|sarakstu|названия|список)\b|"
+    # a request said as one ("Lūgums iedot īsu pārskatu …", "Please give me a summary …", "Дайте обзор …")
+    r"^\W*(\w+\W+){0,2}(lugums|ludzu|ludzam|please|пожалуйста|прошу)\W+(\w+\W+)?(iedot|iedodiet|sniegt|sniedziet|"
+    r"pastastit|izstastit|izstastiet|paskaidrot|paskaidrojiet|give|tell|share|summari[sz]e|explain|describe|"
+    r"дать|дайте|рассказать|расскажите|объяснить|объясните|опишите)\b|^\W*(iedodiet|izstastiet|paskaidrojiet|"
+    r"tell me|give me|explain|summari[sz]e|describe|дайте|объясните|опишите)\b"
 )
 
 
@@ -121,7 +126,13 @@ _CONFIRMATION = re.compile(
     # "how many, really?": the figure the sentence before names
     r"cik (tad )?((to|tie|tas|vinu) )?(bija |ir )?(tad )?(patiesiba|isteniba|ista|tiesam|kopa|kopuma)?|"
     r"how (many|much) ((were|was) (there|it|they) )?(really|actually|in fact|in reality|then|in total)?|"
-    r"сколько (же )?((их|его|е[её]) )?(было )?(на самом деле|в действительности|всего|тогда)?)\W*$"
+    r"сколько (же )?((их|его|е[её]) )?(было )?(на самом деле|в действительности|всего|тогда)?|"
+    # a bare request, "explain it, briefly", "Объясните, пожалуйста, в двух словах": about the sentence before
+    r"((ludzu|please|пожалуйста),? )?(paskaidrojiet|izstastiet|pastastiet|paskaidro|izstasti|pastasti|explain|"
+    r"describe|summari[sz]e|tell me( more)?|объясните|расскажите|опишите|поясните)( (it|that|this|to me|to us|to))?"
+    r"(,? (ludzu|please|пожалуйста))?(,? (isuma|isi|dazos vardos|divos vardos|sikak|briefly|in short|in brief|"
+    r"in (a few|two) words|simply|коротко|кратко|вкратце|в двух словах|в нескольких словах|подробнее|простыми словами))?"
+    r"(,? (ludzu|please|пожалуйста))?)\W*$"
 )
 
 
@@ -138,7 +149,7 @@ _EMBEDDED = re.compile(
 # one a confirmation after it carries: "… darbojās. Varat pastāstīt?"). Unlike a wish to know, it makes no sentence
 # a question: "I'm curious how funders work with grantees. How did this programme work?" asks the second.
 _CURIOSITY = re.compile(
-    rf"\b(interese|interesetu|interesanti|curious|wondering|интересно|интересует|интересуют)\W+"
+    rf"\b(interese|interesetu|interesanti|curious|wondering|wonder|интересно|интересует|интересуют)\W+"
     rf"(?=({_PREPOSITION} )?({_QUESTION_WORDS}|{_OBLIQUE})\b)"
 )
 

@@ -206,3 +206,16 @@ async def test_a_request_the_bot_cannot_carry_out_is_declined_with_the_offer_of_
     fake = FakeNlu({text: [("human_handoff", 0.85)]})
     result = await _service_over(kb, fake).ask(text, "lv")
     assert (result.kind, result.missing) == ("out_of_scope", missing)
+
+
+async def test_a_question_what_a_figure_is_is_answered_by_the_entry_stating_it(kb):
+    # "What are the 66?" shares no words with the partners' examples; the model may call it out of scope
+    text = "What are the 66 on the first slide?"
+    fake = FakeNlu({text: [("out_of_scope", 0.7)]})
+    result = await _service_over(kb, fake).ask(text, "en")
+    assert (result.kind, result.intent, result.entry.id) == ("answer", "fact_partners", "fact_partners")
+    # a question about a part of the figure stays declined by the entry's limits
+    part = "And of the 170, what were the ones in Riga?"
+    fake = FakeNlu({part: [("out_of_scope", 0.7)]})
+    result = await _service_over(kb, fake).ask(part, "en")
+    assert (result.kind, result.missing) == ("out_of_scope", "by_region")

@@ -307,6 +307,17 @@ def test_how_many_of_a_group_is_declined_even_by_the_entry_with_the_total(kb, te
         ("programme_overview", "Nosūtiet man prezentāciju, lūdzu.", "documents"),
         ("programme_overview", "Lūdzu, lai kāds no komandas man šodien atzvana.", "contacts"),
         ("fact_budget", "No kādiem līdzekļiem programmu finansēja?", "who"),  # where the money came from
+        ("programme_overview", "Kas vadīja programmu — kāds ir koordinatora vārds un uzvārds?", "who"),
+        ("approach_monitoring", "Who was on the evaluation team?", "method"),
+        ("areas_overview", "В каком направлении было больше всего участников?", "ranking"),
+        ("results_society", "Можете подсказать конкретные организации в Латгалии и как с ними связаться?", "names"),
+        ("approach_ngo_newcomers", "Vai man ir vērts mest darbu un dibināt savu NVO?", "advice"),
+        ("recommendations_overview", "Ko jūs man ieteiktu — braukt vai palikt?", "advice"),
+        ("rec_21st_skills", "Как думаете, стоит мне пойти работать в общественную организацию?", "advice"),
+        ("fact_projects", "How many of the 170 projects were in the culture area?", "by_area"),
+        ("fact_participants", "Pēc kādas metodoloģijas saskaitīja tos dalībniekus?", "method"),
+        ("closing_quote", "Kas ir tas cilvēks, kurš šo prezentāciju taisīja?", "who"),
+        ("results_overview", "Vai tavuprāt programma bija veiksmīga?", "opinion"),
     ],
 )
 def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
@@ -360,6 +371,12 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("results_overview", "Kādi bija galvenie rezultāti?"),
         ("synergy_art_society_education", "Which school programme included the show?"),
         ("results_21st_skills", "Vai programma mazināja kritiskās domāšanas trūkumu?"),  # a lack it fought, no failure
+        ("change_levels", "On how many tiers did the programme look at change?"),  # the levels it lists, counted
+        ("closing_quote", "Who wrote the closing words?"),  # the answer names the poet
+        ("closing_quote", "Kas uzrakstīja noslēguma citātu?"),
+        ("rec_communities", "Ko jūs ieteiktu kopienu līderiem?"),  # the programme's advice, not a personal decision
+        ("results_organisations", "As someone who founded an NGO, what did the organisations gain?"),  # a relative "who"
+        ("fact_budget", "Cik liela bija tā naudas kaudze, ko programma sadalīja?"),  # the pot it shared out: a total
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -472,6 +489,7 @@ def test_what_came_after_the_programme_is_declined_by_every_entry(kb, text):
         "How much money and how many projects were there?",
         "Сколько было денег и сколько партнёров?",
         "Расскажите коротко про программу: когда была, сколько денег, какой размах.",
+        "Īsumā — cik ilgi tas notika, par kādu naudu, cik cilvēku?",  # a phrase between the two questions
     ],
 )
 def test_several_figures_the_overview_gives_together_are_answered_by_it(service, text):

@@ -66,6 +66,15 @@ def test_no_evidence_means_no_guess(detector, text):
          "cik naudas bija visai programmai?"),
         # a sentence opening with "names" or "list" asks for them
         ("Which places were brought back to life? Names of the towns", "Which places were brought back to life? Names of the towns"),
+        # a request said as one, with or without "please"
+        ("Esmu jaunatnes lietu speciāliste Līvānos. Lūgums iedot īsu pārskatu par programmu.",
+         "Lūgums iedot īsu pārskatu par programmu."),
+        ("Я учитель. Дайте обзор программы.", "Дайте обзор программы."),
+        ("As an NGO founder, I wonder what the organisations gained.", "what the organisations gained."),  # curiosity
+        ("Mācu fiziku Viļakā un gribu precizēt, kuros gados programma bija aktīva.", "kuros gados programma bija aktīva."),
+        # … but a bare one is about the sentence before
+        ("Хочу понять, что это была за инициатива. Объясните, пожалуйста, в двух словах. Спасибо!",
+         "Хочу понять, что это была за инициатива. Объясните, пожалуйста, в двух словах."),
         # someone else's wish to know, without a question mark: the question after it
         ("Hello! I am a trainee at an EU office in Riga. My supervisor wants to know which years it covered. Thanks!",
          "which years it covered."),
