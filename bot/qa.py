@@ -232,8 +232,10 @@ class QAService:
         which the entry stating that figure answers (knowledge/figures.py), within that entry's limits."""
         result = self._decided(text, language, classification)
         figure_entry = self._figures.asked_about(text)
-        if (figure_entry is None or result.kind == "answer" and result.intent == figure_entry or result.missing is not None
-                or result.kind not in ("answer", "clarify", "out_of_scope")):
+        answered_so = result.kind == "answer" and result.intent == figure_entry
+        # a detail declined, a greeting or a hand-off stays as it is
+        settled = result.missing is not None or result.kind not in ("answer", "clarify", "out_of_scope")
+        if figure_entry is None or answered_so or settled:
             return result
         entry = self.kb.entry(figure_entry)
         return self.within_limits(QAResult("answer", language, result.engine, figure_entry, 1.0, entry=entry), text)
