@@ -318,6 +318,8 @@ def test_how_many_of_a_group_is_declined_even_by_the_entry_with_the_total(kb, te
         ("fact_participants", "Pēc kādas metodoloģijas saskaitīja tos dalībniekus?", "method"),
         ("closing_quote", "Kas ir tas cilvēks, kurš šo prezentāciju taisīja?", "who"),
         ("results_overview", "Vai tavuprāt programma bija veiksmīga?", "opinion"),
+        ("results_overview", "В Эстонии была похожая программа. Где результаты были лучше?", "compare"),
+        ("recommendations_overview", "Мне стоит уйти с работы и заняться НКО? Посоветуйте.", "advice"),
     ],
 )
 def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
@@ -377,6 +379,7 @@ def test_entries_without_names_or_sums_decline_them(kb, entry_id, text, kind):
         ("rec_communities", "Ko jūs ieteiktu kopienu līderiem?"),  # the programme's advice, not a personal decision
         ("results_organisations", "As someone who founded an NGO, what did the organisations gain?"),  # a relative "who"
         ("fact_budget", "Cik liela bija tā naudas kaudze, ko programma sadalīja?"),  # the pot it shared out: a total
+        ("programme_overview", "мне сын скинул ссылку про программу, объясните что это было"),  # a link he got
     ],
 )
 def test_what_an_entry_does_name_is_not_declined(kb, entry_id, text):
@@ -490,6 +493,8 @@ def test_what_came_after_the_programme_is_declined_by_every_entry(kb, text):
         "Сколько было денег и сколько партнёров?",
         "Расскажите коротко про программу: когда была, сколько денег, какой размах.",
         "Īsumā — cik ilgi tas notika, par kādu naudu, cik cilvēku?",  # a phrase between the two questions
+        "Give me a quick rundown of the whole thing: years, money, scale.",  # a list of them
+        "budžets, gadi un projekti?",
     ],
 )
 def test_several_figures_the_overview_gives_together_are_answered_by_it(service, text):
