@@ -151,8 +151,7 @@ class QAService:
         self._matcher = matcher
         self._detector = detector
         self._thresholds = {"rasa": rasa_thresholds, "lexical": lexical_thresholds, "context": rasa_thresholds}
-        self._figures = Figures({entry_id: (entry.answer.lv, entry.answer.en, entry.answer.ru)
-                                 for entry_id, entry in kb.entries.items()})
+        self._figures = Figures.of_entries(kb.entries)
 
     @classmethod
     def from_settings(cls, kb: KnowledgeBase, nlu: NluClient | None, matcher: LexicalMatcher,

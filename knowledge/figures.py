@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from .schema import Entry
 from .text import fold
 
 # "326 475", "326,475", "326.475" are one number; "2,8" and "2.8" another; "2016-2021" two; "2021 170" two.
@@ -47,6 +48,11 @@ class Figures:
             if len(having) == 1 or having[0][0] < having[1][0]:
                 owners[number] = having[0][1]
         self._owners = owners
+
+    @classmethod
+    def of_entries(cls, entries: Mapping[str, Entry]) -> Figures:
+        """The figures of the knowledge base's entries, read from their answers in every language."""
+        return cls({entry_id: (entry.answer.lv, entry.answer.en, entry.answer.ru) for entry_id, entry in entries.items()})
 
     def owner(self, number: str) -> str | None:
         return self._owners.get(number)

@@ -27,7 +27,7 @@ def test_a_figure_belongs_to_the_entry_stating_it_with_the_fewest_other_numbers(
 
 @pytest.fixture(scope="module")
 def figures(kb):
-    return Figures({entry_id: (entry.answer.lv, entry.answer.en, entry.answer.ru) for entry_id, entry in kb.entries.items()})
+    return Figures.of_entries(kb.entries)
 
 
 @pytest.mark.parametrize(
