@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,29 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Asyn
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (/forget, retention) are overwritten, not left in free pages
             if parsed.database and parsed.database != ":memory:":
-                cursor.execute("PRAGMA journal_mode=WAL")
                 # In WAL mode NORMAL is consistent and a commit survives the bot process being killed (it is in the
                 # WAL file); only an OS crash or power loss may roll back the last commits. It saves an fsync per
                 # commit — and keeps short the window in which a killed bot has sent an invitation but not yet
-                # recorded it (bot/invitations/service.py).
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                # recorded it (bot/invitations/service.py). In rollback mode the default (FULL) stays.
+                if _use_wal(cursor):
+                    cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
+
+
+def _use_wal(cursor: Any) -> bool:
+    """Switch the file to WAL (a property of the file, kept across connections). SQLite answers 'database is
+    locked' at once, without waiting for its busy timeout, when another connection holds a lock on a file still in
+    rollback mode — two replicas opening a new file together, the other one already migrating. That connection
+    works on in rollback mode (busy timeout still applies, nothing is lost); a later connection converts the file."""
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        return False
+    return True
 
 
 # A connection back in the pool for less than this is taken as alive without a ping.

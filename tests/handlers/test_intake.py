@@ -189,7 +189,7 @@ async def test_health_readiness_and_metrics(webhook, services):
 
 
 async def test_replicas_starting_together_migrate_one_after_the_other(database_url):
-    """Two processes' migrations at once (two replicas started together) must not collide on PostgreSQL."""
+    """Two processes' migrations at once (two replicas started together) must not collide (PostgreSQL, SQLite)."""
     import asyncio as aio
 
     from bot.db.database import create_engine, migrate
@@ -200,6 +200,39 @@ async def test_replicas_starting_together_migrate_one_after_the_other(database_u
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_new_sqlite_file_locked_by_another_process_still_migrates(tmp_path):
+    """SQLite refuses to switch a file to WAL at once ('database is locked', no busy wait) while another connection
+    holds a write lock on it in rollback mode — what a second replica meets when the first is migrating a new
+    file. The second one waits for the lock instead of failing its start (CI saw this race on stop 21)."""
+    import asyncio as aio
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from bot.db.database import create_engine, migrate
+
+    path = tmp_path / "shared.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE other_process (x)")
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        release = aio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+        await migrate(engine)
+        release.cancel()
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM update_inbox"))).scalar_one() == 0
+    finally:
+        other.close()
+        await engine.dispose()
+    again = create_engine(f"sqlite+aiosqlite:///{path}")  # the next connection converts the file
+    try:
+        async with again.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
+    finally:
+        await again.dispose()
 
 
 async def test_a_stored_update_names_its_user_until_processed_and_forget_removes_it(services):
