@@ -37,13 +37,13 @@ def create_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Asyn
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (/forget, retention) are overwritten, not left in free pages
-            if parsed.database and parsed.database != ":memory:":
-                # In WAL mode NORMAL is consistent and a commit survives the bot process being killed (it is in the
-                # WAL file); only an OS crash or power loss may roll back the last commits. It saves an fsync per
-                # commit — and keeps short the window in which a killed bot has sent an invitation but not yet
-                # recorded it (bot/invitations/service.py). In rollback mode the default (FULL) stays.
-                if _use_wal(cursor):
-                    cursor.execute("PRAGMA synchronous=NORMAL")
+            on_disk = bool(parsed.database) and parsed.database != ":memory:"
+            # In WAL mode NORMAL is consistent and a commit survives the bot process being killed (it is in the
+            # WAL file); only an OS crash or power loss may roll back the last commits. It saves an fsync per
+            # commit — and keeps short the window in which a killed bot has sent an invitation but not yet
+            # recorded it (bot/invitations/service.py). In rollback mode the default (FULL) stays.
+            if on_disk and _use_wal(cursor):
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
