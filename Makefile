@@ -49,7 +49,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 test: lint train
-	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q
+	REQUIRE_RASA=1 $(VENV)/bin/python -m pytest -q --durations=15
 
 test-fast: lint
 	$(VENV)/bin/python -m pytest -q -m "not integration"
@@ -59,7 +59,7 @@ test-fast: lint
 # and already ran in `make test` (tests/conftest.py: DATABASE_TESTS_ONLY).
 test-postgres: $(VENV)/.installed
 	@test -n "$$TEST_DATABASE_URL" || { echo "set TEST_DATABASE_URL (see scripts/postgres-test-db.sh)"; exit 2; }
-	DATABASE_TESTS_ONLY=1 $(VENV)/bin/python -m pytest -q -m "not integration"
+	DATABASE_TESTS_ONLY=1 $(VENV)/bin/python -m pytest -q -m "not integration" --durations=10
 
 eval: train
 	scripts/with-nlu-server.sh $(VENV)/bin/python -m nlu.evaluate --markdown docs/nlu-evaluation.md --json docs/nlu-evaluation.json

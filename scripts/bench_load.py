@@ -119,15 +119,33 @@ def machine_ticks() -> tuple[int, int]:
     return 0, 0
 
 
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds of every PostgreSQL server process (backends come and go: compare per pid)."""
+def _is_postgres(entry: Path) -> bool:
+    return (entry / "comm").read_text().strip() == "postgres"
+
+
+def _is_nlu_server(entry: Path) -> bool:
+    """The NLU gateway (`python -m nlu.serving`) and the Rasa server behind it (`rasa run`)."""
+    words = (entry / "cmdline").read_bytes().split(b"\0")
+    return b"nlu.serving" in words or (b"run" in words and any(word.endswith(b"/rasa") for word in words))
+
+
+def processes_cpu(wanted: Callable[[Path], bool]) -> dict[int, float]:
+    """CPU seconds of every process `wanted` picks (backends come and go: compare per pid)."""
     found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
+                if wanted(entry):
                     found[int(entry.name)] = cpu_seconds(int(entry.name))
     return found
+
+
+def postgres_cpu() -> dict[int, float]:
+    return processes_cpu(_is_postgres)
+
+
+def nlu_server_cpu() -> dict[int, float]:
+    return processes_cpu(_is_nlu_server)
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -257,7 +275,7 @@ class Setup:
     standin: StandIn | None = None
     database_url: str = ""
     rounds: list[Figures] = field(default_factory=list)
-    cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bench": 0.0, "postgres": 0.0})
+    cpu: dict[str, float] = field(default_factory=lambda: {"bot": 0.0, "bench": 0.0, "postgres": 0.0, "nlu": 0.0})
     too_many_before: int = 0  # the stand-in's 429s before the measured rounds (the warm-up's)
 
 
@@ -290,11 +308,12 @@ async def measure_interleaved(setups: list[Setup], args, questions: list[str]) -
     for number in range(args.rounds):
         for setup in setups:
             bots_before = [cpu_seconds(process.pid) for process in setup.processes]
-            bench_before, pg_before = time.process_time(), postgres_cpu()
+            bench_before, pg_before, nlu_before = time.process_time(), postgres_cpu(), nlu_server_cpu()
             setup.rounds.append(await drive(setup.name, setup.ask, args.applicants, args.questions, questions,
                                             setup.first_chat + number * args.applicants))
             setup.cpu["bench"] += time.process_time() - bench_before
             setup.cpu["postgres"] += sum(value - pg_before.get(pid, 0.0) for pid, value in postgres_cpu().items())
+            setup.cpu["nlu"] += sum(value - nlu_before.get(pid, 0.0) for pid, value in nlu_server_cpu().items())
             setup.cpu["bot"] += sum(cpu_seconds(process.pid) - was
                                     for process, was in zip(setup.processes, bots_before, strict=True))
     ticks_after, stolen_after = machine_ticks()
@@ -303,8 +322,8 @@ async def measure_interleaved(setups: list[Setup], args, questions: list[str]) -
     anchor = next((setup for setup in setups if setup.name.startswith("thin")), None)
     for setup in setups:
         figures = median_figures(setup.name, setup.rounds, stolen)
+        figures.cpu_ms = {key: value * 1000 / max(figures.done, 1) for key, value in setup.cpu.items()}
         if setup.processes:
-            figures.cpu_ms = {key: value * 1000 / max(figures.done, 1) for key, value in setup.cpu.items()}
             figures.rss_mb = [rss_mb(process.pid) for process in setup.processes]
         if anchor is not None and anchor is not setup and setup.processes:
             figures.paired = (
@@ -422,13 +441,15 @@ async def main(args: argparse.Namespace) -> None:
         classified = ", ".join(f"{name} {count}" for name, count in sorted(figures.engines.items()))
         print(f"- {figures.name}: {figures.spread()}; CPU stolen by the host {figures.stolen:.0%}"
               + (f"; classified by {classified}" if classified else ""))
-    print("\nCPU ms per answered question (other processes on the machine count in PostgreSQL's share):\n")
-    print("| run | bot process(es) | bench (stand-in + applicants) | PostgreSQL |")
-    print("| --- | ---: | ---: | ---: |")
+    print("\nCPU ms per answered question (other processes on the machine count in PostgreSQL's share; the NLU"
+          " server is its gateway and Rasa):\n")
+    print("| run | bot process(es) | bench (stand-in + applicants) | PostgreSQL | NLU server |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for figures in results:
         if figures.cpu_ms:
-            print(f"| {figures.name} | {figures.cpu_ms['bot']:.1f} | {figures.cpu_ms['bench']:.1f} | "
-                  f"{figures.cpu_ms['postgres']:.1f} |")
+            bot = "—" if figures.name.startswith("Rasa") else f"{figures.cpu_ms['bot']:.1f}"
+            print(f"| {figures.name} | {bot} | {figures.cpu_ms['bench']:.1f} | {figures.cpu_ms['postgres']:.1f} | "
+                  f"{figures.cpu_ms['nlu']:.1f} |")
     invitations = PROJECT / "scripts" / "bench_invitations.py"
     if invitations.exists() and not args.no_invitations:
         print("\nInvitations (scripts/bench_invitations.py):", flush=True)

