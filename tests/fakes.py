@@ -18,9 +18,12 @@ class FakeNlu:
         self.answers = answers or {}
         self.down = down
         self.calls: list[str] = []
+        self.again: list[str] = []  # the texts parsed as a message's second parse (they skip the client's queue)
 
-    async def parse(self, text: str) -> NluResult:
+    async def parse(self, text: str, again: bool = False) -> NluResult:
         self.calls.append(text)
+        if again:
+            self.again.append(text)
         if self.down or text not in self.answers:
             raise NluUnavailable("fake NLU is down")
         return NluResult(tuple(IntentScore(intent, confidence) for intent, confidence in self.answers[text]))

@@ -112,7 +112,7 @@ async def test_no_database_connection_is_held_while_the_nlu_classifies(harness):
     held: list[int] = []
 
     class WatchingNlu:
-        async def parse(self, text: str) -> NluResult:
+        async def parse(self, text: str, again: bool = False) -> NluResult:
             held.append(pool.checkedout())
             return NluResult((IntentScore("fact_budget", 0.9),))
 

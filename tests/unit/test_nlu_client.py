@@ -4,12 +4,13 @@ real transport that answers in-process — no network)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
 import pytest
 
-from bot.nlu_client import MAX_TEXT_FOR_NLU, NluBusy, NluUnavailable, RasaNluClient
+from bot.nlu_client import MAX_TEXT_FOR_NLU, NluBusy, NluUnavailable, ParseSlots, RasaNluClient
 
 
 class Clock:
@@ -178,3 +179,57 @@ async def test_questions_queued_behind_a_failing_parse_do_not_reach_the_hung_ser
         assert client.healthy is False
     finally:
         await client.aclose()
+
+
+class RecordingRasa(GatedRasa):
+    """GatedRasa that also records the order in which parses reached it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.order.append(json.loads(request.content)["text"])
+        return await super().handle_async_request(request)
+
+
+async def test_a_messages_second_parse_goes_ahead_of_other_messages_first_parses():
+    """The one slot is taken; three first parses wait, then a second parse (asking sentences alone) arrives: it is
+    sent next, not after the three — that message already waited its turn once."""
+    rasa = RecordingRasa()
+    client = RasaNluClient("http://nlu:5005", transport=rasa, max_in_flight=1, max_wait=5)
+    try:
+        tasks = [asyncio.create_task(client.parse("busy"))]
+        await asyncio.sleep(0.01)
+        tasks += [asyncio.create_task(client.parse(f"first {n}")) for n in range(3)]
+        await asyncio.sleep(0.01)
+        tasks.append(asyncio.create_task(client.parse("second parse", again=True)))
+        await asyncio.sleep(0.01)
+        rasa.gate.set()
+        await asyncio.gather(*tasks)
+        assert rasa.order == ["busy", "second parse", "first 0", "first 1", "first 2"]
+        assert rasa.most == 1
+    finally:
+        await client.aclose()
+
+
+async def test_slots_given_up_or_cancelled_while_waiting_are_not_lost():
+    """A waiter that times out, one that is cancelled, and one handed a slot in the same moment as its timeout: all
+    slots come back, and later parses still run `size` at a time."""
+    slots = ParseSlots(1)
+    assert await slots.acquire(False, 1)
+    assert await slots.acquire(False, 0.01) is False  # timed out: nothing held
+    cancelled = asyncio.create_task(slots.acquire(True, 5))
+    await asyncio.sleep(0.01)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    late = asyncio.create_task(slots.acquire(False, 5))
+    await asyncio.sleep(0.01)
+    slots.release()  # hands the slot to `late` …
+    late.cancel()  # … which is cancelled before it could take it: the slot must be passed on, not lost
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    assert await slots.acquire(False, 0.01)  # the one slot is free again (nobody kept it)
+    assert await slots.acquire(False, 0.01) is False  # and there is only one
+    slots.release()

@@ -121,6 +121,7 @@ async def test_the_asking_sentence_alone_answers_when_the_whole_message_does_not
     result = await _service_over(kb, fake).ask(whole, "lv")
     assert (result.kind, result.intent) == ("answer", "fact_period")
     assert fake.calls == [whole, "Kurā gadā programma sākās?"]
+    assert fake.again == ["Kurā gadā programma sākās?"]  # the second parse does not queue behind others' first
 
 
 async def test_a_more_confident_whole_message_is_kept(kb):

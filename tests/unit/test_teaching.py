@@ -48,7 +48,7 @@ class BlockingNlu:
         self.called = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def parse(self, text: str) -> NluResult:
+    async def parse(self, text: str, again: bool = False) -> NluResult:
         self.called.set()
         await self.release.wait()
         return NluResult((IntentScore("fact_budget", 0.95),))
