@@ -202,9 +202,11 @@ def _check_answerable(kb: Any, intent: str, text: str) -> None:
         )
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=256)
 def _evaluation_index(path: Path, modified_ns: int) -> LeakIndex:
-    """The questions of one evaluation set, indexed for the leak check (re-read when the file changes)."""
+    """The questions of one evaluation set, indexed for the leak check (re-read when the file changes). The cache
+    holds several times the number of sets (40 now): at 32, fewer than the sets checked in turn, every check read
+    and indexed all of them again: 3.8–4.9 s for each example staff added, 0.3–0.5 s with the sets indexed once."""
     return LeakIndex(item.text for item in load_heldout(path))
 
 

@@ -60,12 +60,15 @@ def test_duplicates_the_loader_would_reject_are_refused_with_a_clear_message(dat
 
 
 def test_held_out_questions_unknown_entries_and_bad_input_are_refused(data_dir):
-    for path in EVAL_FILES:  # both evaluation sets are guarded
+    entries = load_knowledge_base(data_dir).entries
+    for number, path in enumerate(EVAL_FILES):  # every evaluation set is guarded
         heldout = load_heldout(path)[0]
-        target = heldout.intent if heldout.intent in load_knowledge_base(data_dir).entries else "fact_budget"
+        target = heldout.intent if heldout.intent in entries else "fact_budget"
         words = heldout.text.split()
-        # the leak check ignores case, punctuation and word order
-        for variant in (heldout.text, "  " + heldout.text.upper() + " ?!", " ".join(reversed(words))):
+        # the leak check ignores case, punctuation and word order (shown on the newest set: one code path for all;
+        # each add_example loads the knowledge base twice, so 3 variants × 40 sets took minutes)
+        variants = (heldout.text, "  " + heldout.text.upper() + " ?!", " ".join(reversed(words)))
+        for variant in variants if number == 0 else variants[:1]:
             with pytest.raises(KbEditError, match=f"evaluation set {path.name}"):
                 add_example(data_dir, target, "lv", variant)
     # a question for a detail the entry's answer lacks: the bot declines it, whatever the model learns
@@ -79,6 +82,15 @@ def test_held_out_questions_unknown_entries_and_bad_input_are_refused(data_dir):
         add_example(data_dir, "fact_budget", "lv", "vārds " * 100)
     with pytest.raises(KbEditError, match="unknown language"):
         add_example(data_dir, "fact_budget", "de", "Wie hoch war das Budget?")
+
+
+def test_the_evaluation_sets_are_indexed_once_not_again_for_every_example(data_dir):
+    """The leak check's index of every evaluation set is kept between examples (a cache smaller than the number
+    of sets re-read all of them for every example: ≈ 4 s each)."""
+    add_example(data_dir, "fact_budget", "lv", "cik naudas programmai bija pavisam kopā, pirmais testa teikums")
+    misses = kb_editor._evaluation_index.cache_info().misses
+    add_example(data_dir, "fact_budget", "lv", "cik naudas programmai bija pavisam kopā, otrais testa teikums")
+    assert kb_editor._evaluation_index.cache_info().misses == misses
 
 
 def test_a_failed_validation_leaves_the_file_untouched_and_no_temp_files(data_dir, monkeypatch):
